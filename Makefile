@@ -1,0 +1,49 @@
+# DSI: two commands set up a fresh machine. `make test` passes the tests,
+# `make stress` runs the main job. Both install what they need first and are
+# quick when everything is already there.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+APE     := $(VENV)/bin/ape
+STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+# Keep ape's data (compilers, caches) inside the project, never in $HOME.
+export APE_DATA_FOLDER ?= $(CURDIR)/.cache/ape
+# ape-vyper looks for compilers through vvm; point it at the pinned pip vyper
+# (no download from GitHub, which these machines cannot reach).
+export VVM_BINARY_PATH := $(CURDIR)/.cache/vvm
+
+.PHONY: test stress bench compile setup clean
+
+setup: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt > $(VENV)/pip.log 2>&1 \
+		|| (cat $(VENV)/pip.log; exit 1)
+	$(PY) -m pip check
+	$(PY) -c "import ape, boa, vyper, snekmate, scipy, hypothesis"
+	mkdir -p $(VVM_BINARY_PATH)
+	ln -sfn $(CURDIR)/$(VENV)/bin/vyper $(VVM_BINARY_PATH)/vyper-$$($(PY) -c "import vyper; print(vyper.__version__.split('+')[0])")
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	node_modules/.bin/anvil --version
+	touch $@
+
+compile: setup
+	$(APE) compile
+
+test: setup compile
+	$(APE) test tests -q -p no:cacheprovider
+
+bench: setup compile
+	$(APE) run gas_report
+
+# The stress lab fills this target; until it lands the main job is the gas report.
+stress: bench
+
+clean:
+	rm -rf .build .cache reports/*.json

@@ -1,0 +1,1 @@
+"""DSI: Derivative Systemic Integrity, the protocol's Python side (lab, reference models)."""

@@ -1,0 +1,1 @@
+"""Independent numpy/scipy twins of every number the protocol computes on-chain."""
