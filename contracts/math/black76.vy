@@ -27,7 +27,7 @@
 """
 
 from snekmate.utils import math
-# @dev `_wad_ln` for ln(S/K), `_wad_exp` for the discount factor.
+# @dev `_wad_ln` for ln(S/K), `_wad_exp` for the discount factor, `_ceil_div`.
 from . import constants as c
 from . import normal
 
@@ -68,9 +68,10 @@ def _check(spot: uint256, strike: uint256, tte: uint256, vol: uint256, rate: int
     assert spot != 0, "pricer: zero spot"
     assert strike != 0, "pricer: zero strike"
     assert spot <= c.SPOT_MAX, "pricer: spot too large"
-    # spot <= 1e36 so spot * 1e21 < 1e58: no overflow.
-    assert strike * c.WAD >= spot * c.MONEYNESS_MIN, "pricer: strike/spot out of band"
-    assert strike * c.WAD <= spot * c.MONEYNESS_MAX, "pricer: strike/spot out of band"
+    # spot <= 1e36 and strike <= 1e39 once the first bound holds: the
+    # products below are < 1e60, so unchecked arithmetic is exact.
+    assert strike <= unsafe_mul(spot, c.MONEYNESS_BAND), "pricer: strike/spot out of band"
+    assert unsafe_mul(strike, c.MONEYNESS_BAND) >= spot, "pricer: strike/spot out of band"
     assert tte <= c.TTE_MAX, "pricer: expiry too far"
     assert vol != 0, "pricer: zero vol"
     assert vol <= c.VOL_MAX, "pricer: vol above cap"
@@ -116,8 +117,12 @@ def _otm(spot: uint256, su: Setup, vol: uint256) -> OtmLeg:
         # OTM call, |d2| >= |d1|: exp(-d2^2/2) = exp(-d1^2/2) * F/K, F/K = S / KDF < 1.
         g1: uint256 = normal._gauss_of(d1)
         g2: uint256 = unsafe_div(unsafe_mul(g1, spot), su.kdf)
-        leg.n1 = normal._cdf_given_gauss(d1, g1)
-        leg.n2 = normal._cdf_given_gauss(d2, g2)
+        # d2 < 0 here (x < 0), d1 may have either sign.
+        leg.n2 = normal._lower_tail_e36(convert(-d2, uint256), g2)
+        if d1 < 0:
+            leg.n1 = normal._lower_tail_e36(convert(-d1, uint256), g1)
+        else:
+            leg.n1 = unsafe_sub(c.E36, normal._lower_tail_e36(convert(d1, uint256), g1))
         leg.gauss1 = g1
         # S N(d1) >= K DF N(d2) mathematically; guard the last-digit case.
         a: uint256 = spot * leg.n1
@@ -128,8 +133,12 @@ def _otm(spot: uint256, su: Setup, vol: uint256) -> OtmLeg:
         # OTM put, |d1| >= |d2|: exp(-d1^2/2) = exp(-d2^2/2) * K/F, K/F = KDF / S <= 1.
         g2: uint256 = normal._gauss_of(d2)
         g1: uint256 = unsafe_div(unsafe_mul(g2, su.kdf), spot)
-        leg.n1 = normal._cdf_given_gauss(-d1, g1)
-        leg.n2 = normal._cdf_given_gauss(-d2, g2)
+        # -d1 <= 0 here (x >= 0), -d2 may have either sign.
+        leg.n1 = normal._lower_tail_e36(convert(d1, uint256), g1)
+        if d2 > 0:
+            leg.n2 = normal._lower_tail_e36(convert(d2, uint256), g2)
+        else:
+            leg.n2 = unsafe_sub(c.E36, normal._lower_tail_e36(convert(-d2, uint256), g2))
         leg.gauss1 = g1
         a: uint256 = su.kdf * leg.n2
         b: uint256 = spot * leg.n1

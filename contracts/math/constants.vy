@@ -20,8 +20,7 @@ YEAR: constant(uint256) = 31_536_000
 # @dev Documented input domain of the pricer (a revert outside it, never a
 # silently wrong number).
 SPOT_MAX: constant(uint256) = 10 ** 36  # 1e18 USD per unit
-MONEYNESS_MIN: constant(uint256) = 10 ** 15  # strike / spot >= 0.001
-MONEYNESS_MAX: constant(uint256) = 10 ** 21  # strike / spot <= 1000
+MONEYNESS_BAND: constant(uint256) = 1_000  # 1/1000 <= strike / spot <= 1000
 VOL_MAX: constant(uint256) = 10 * 10 ** 18  # 1,000% annualised
 TTE_MAX: constant(uint256) = 10 * YEAR  # ten years
 RATE_MAX: constant(int256) = 10 ** 18  # |rate| <= 100% continuously compounded

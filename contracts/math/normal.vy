@@ -18,11 +18,10 @@
         so the fixed-point evaluation adds < 1e-24 relative error.
 
         exp(-z^2/2) is where the precision of a tail lives. z^2/2 is exact in
-        E36; it is split into an integer part n and a fraction f, exp(-f) comes
-        from snekmate's `_wad_exp` (relative error < 3e-18 on [1/e, 1]) and
-        exp(-n) from a table of exp(-2^k) in E36, so exp(-z^2/2) keeps ~17
-        significant digits down to 1e-30 instead of the 1e-18 absolute floor
-        of a WAD exponential.
+        E36 and `expln._exp_e36` keeps ~18 significant digits of exp() down to
+        1e-18 and beyond, instead of the 1e-18 absolute floor of a WAD
+        exponential (snekmate's `_wad_exp` rounds to WAD: Phi(-6) would keep
+        only 9 digits).
 
         Domain: any int256 whose absolute value fits the checks below; for
         z >= 13 the tail is below 1e-38 and is returned as 0 (exactly the
@@ -31,24 +30,15 @@
         Gas: ~1,000 in the tails (one exp), ~400 near the centre.
 """
 
-from snekmate.utils import math
-# @dev `_wad_exp` for the fractional part of the Gaussian exponent.
 from . import constants as c
+from . import expln
+# @dev `_exp_e36`: a high-precision exponential for the Gaussian factor.
 
 THRSH: constant(uint256) = 662_910_000_000_000_000  # 0.66291, where Phi = 0.75
 ROOT32: constant(uint256) = 5_656_854_249_492_380_195  # sqrt(32)
 Z_MAX: constant(uint256) = 13 * 10 ** 18  # Phi(-13) = 6.1e-39 < 0.5e-36
 INV_SQRT_2PI_E36: constant(uint256) = 398_942_280_401_432_677_939_946_059_934_381_868
 INV_SQRT_2PI_E27: constant(uint256) = 398_942_280_401_432_677_939_946_060  # rounded
-
-# @dev exp(-2^k) in E36, k = 0..6 (z < 13 means z^2/2 < 84.5 < 128).
-EXP_NEG_1: constant(uint256) = 367_879_441_171_442_321_595_523_770_161_460_867
-EXP_NEG_2: constant(uint256) = 135_335_283_236_612_691_893_999_494_972_484_403
-EXP_NEG_4: constant(uint256) = 18_315_638_888_734_180_293_718_021_273_241_242
-EXP_NEG_8: constant(uint256) = 335_462_627_902_511_838_821_389_125_780_861
-EXP_NEG_16: constant(uint256) = 112_535_174_719_259_114_513_775_179_060
-EXP_NEG_32: constant(uint256) = 12_664_165_549_094_175_723_121
-EXP_NEG_64: constant(uint256) = 160_381_089
 
 # @dev Cody's coefficients in E27 (decimal originals in the comments).
 A0: constant(uint256) = 2_235_252_035_460_683_928_700_000_000  # 2.2352520354606839287
@@ -95,33 +85,10 @@ Q4: constant(uint256) = 72_975_155_508_396_620_500_000  # 7.29751555083966205e-5
 def _gauss_e36(z: uint256) -> uint256:
     """
     @dev exp(-z^2 / 2) in E36 for a WAD z < 13 (callers check the bound).
-         Relative error < 5e-18 while the value is >= 1e-18 and < 1e-35
-         absolute below that. Gas: ~850.
-    @param z The WAD argument, 0 <= z < 13e18.
-    @return uint256 exp(-z^2/2) * 1e36, truncated.
+         z^2/2 is exact in E36; see `_exp_e36` for the precision.
     """
-    # z < 13e18, so z*z < 1.7e38: no overflow; h is z^2/2 in E36.
-    h: uint256 = unsafe_div(unsafe_mul(z, z), 2)
-    n: uint256 = unsafe_div(h, c.E36)
-    f: uint256 = unsafe_div(h % c.E36, c.WAD)
-    # exp(-f) for f in [0, 1): in [0.367e18, 1e18] WAD; scale to E36.
-    r: uint256 = unsafe_mul(convert(math._wad_exp(-convert(f, int256)), uint256), c.WAD)
-    # n <= 84 < 128. Each factor < 1e36 and r <= 1e36: products < 1e72.
-    if n & 1 != 0:
-        r = unsafe_div(unsafe_mul(r, EXP_NEG_1), c.E36)
-    if n & 2 != 0:
-        r = unsafe_div(unsafe_mul(r, EXP_NEG_2), c.E36)
-    if n & 4 != 0:
-        r = unsafe_div(unsafe_mul(r, EXP_NEG_4), c.E36)
-    if n & 8 != 0:
-        r = unsafe_div(unsafe_mul(r, EXP_NEG_8), c.E36)
-    if n & 16 != 0:
-        r = unsafe_div(unsafe_mul(r, EXP_NEG_16), c.E36)
-    if n & 32 != 0:
-        r = unsafe_div(unsafe_mul(r, EXP_NEG_32), c.E36)
-    if n & 64 != 0:
-        r = unsafe_div(unsafe_mul(r, EXP_NEG_64), c.E36)
-    return r
+    # z < 13e18: z*z < 1.7e38.
+    return expln._exp_e36(-convert(unsafe_div(unsafe_mul(z, z), 2), int256))
 
 
 @internal
@@ -163,51 +130,25 @@ def _lower_tail_e36(z: uint256, g: uint256) -> uint256:
     if z <= THRSH:
         y: uint256 = unsafe_mul(z, 10 ** 9)  # E27
         ysq: uint256 = unsafe_div(unsafe_mul(y, y), c.E27)
-        num: uint256 = unsafe_div(unsafe_mul(A4, ysq), c.E27)
-        den: uint256 = ysq
-        num = unsafe_div(unsafe_mul(unsafe_add(num, A0), ysq), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, B0), ysq), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, A1), ysq), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, B1), ysq), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, A2), ysq), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, B2), ysq), c.E27)
+        # Horner's rule as one expression each (stack, not memory); every
+        # intermediate < 1e67.
+        num: uint256 = unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(A4, ysq), c.E27), A0), ysq), c.E27), A1), ysq), c.E27), A2), ysq), c.E27)
+        den: uint256 = unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(ysq, B0), ysq), c.E27), B1), ysq), c.E27), B2), ysq), c.E27)
         # z * A/B in E36: y (E27) * num (< 2e31) * 1e9 < 1e68.
         t: uint256 = unsafe_div(unsafe_mul(unsafe_mul(y, unsafe_add(num, A3)), 10 ** 9), unsafe_add(den, B3))
         return unsafe_sub(c.E36 // 2, t)  # t <= 0.25e36
     ratio: uint256 = 0
     if z <= ROOT32:
         y: uint256 = unsafe_mul(z, 10 ** 9)  # E27, < 5.7e27
-        num: uint256 = unsafe_div(unsafe_mul(C8, y), c.E27)
-        den: uint256 = y
-        num = unsafe_div(unsafe_mul(unsafe_add(num, C0), y), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, D0), y), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, C1), y), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, D1), y), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, C2), y), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, D2), y), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, C3), y), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, D3), y), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, C4), y), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, D4), y), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, C5), y), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, D5), y), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, C6), y), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, D6), y), c.E27)
+        num: uint256 = unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(C8, y), c.E27), C0), y), c.E27), C1), y), c.E27), C2), y), c.E27), C3), y), c.E27), C4), y), c.E27), C5), y), c.E27), C6), y), c.E27)
+        den: uint256 = unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(y, D0), y), c.E27), D1), y), c.E27), D2), y), c.E27), D3), y), c.E27), D4), y), c.E27), D5), y), c.E27), D6), y), c.E27)
         # num < 1e34, so num * 1e36 < 1e70.
         ratio = unsafe_div(unsafe_mul(unsafe_add(num, C7), c.E36), unsafe_add(den, D7))
     else:
         # 1/z^2 in E27 (z in (5.66, 13)): 1e63 / z^2 with z^2 in E36.
         zi2: uint256 = unsafe_div(10 ** 63, unsafe_mul(z, z))
-        num: uint256 = unsafe_div(unsafe_mul(P5, zi2), c.E27)
-        den: uint256 = zi2
-        num = unsafe_div(unsafe_mul(unsafe_add(num, P0), zi2), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, Q0), zi2), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, P1), zi2), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, Q1), zi2), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, P2), zi2), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, Q2), zi2), c.E27)
-        num = unsafe_div(unsafe_mul(unsafe_add(num, P3), zi2), c.E27)
-        den = unsafe_div(unsafe_mul(unsafe_add(den, Q3), zi2), c.E27)
+        num: uint256 = unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(P5, zi2), c.E27), P0), zi2), c.E27), P1), zi2), c.E27), P2), zi2), c.E27), P3), zi2), c.E27)
+        den: uint256 = unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(unsafe_div(unsafe_mul(unsafe_add(zi2, Q0), zi2), c.E27), Q1), zi2), c.E27), Q2), zi2), c.E27), Q3), zi2), c.E27)
         # t = zi2 * P/Q in E27 (< 0.01e27).
         t: uint256 = unsafe_div(unsafe_mul(zi2, unsafe_add(num, P4)), unsafe_add(den, Q4))
         # (1/sqrt(2 pi) - t) / z in E36: E27 * 1e27 / WAD.

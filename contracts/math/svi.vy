@@ -19,7 +19,7 @@
 """
 
 from snekmate.utils import math
-# @dev `_wad_ln` for the log-moneyness.
+# @dev `_wad_ln` for the log-moneyness, `_ceil_div` for rounding up.
 from . import constants as c
 
 A_MAX: constant(int256) = 100 * 10 ** 18

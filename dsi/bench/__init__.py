@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (gas tables, errors, calls per second); never timed tests."""

@@ -1,0 +1,39 @@
+"""`ape run gas_report`: gas and accuracy of the pricing library, printed and written to reports/gas.json.
+
+The 10,000-point accuracy sweep runs on the in-process EVM (titanoboa); the external-call
+gas of the deployed OptionPricer is then measured on the connected network (anvil by default).
+"""
+
+import click
+from ape.cli import ConnectedProviderCommand, network_option
+
+from dsi.bench import pricing
+from dsi.bench.report import format_table, write_rows
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@click.option("--points", default=10_000, show_default=True, help="random points per routine")
+def cli(network, points):
+    from ape import accounts, project
+
+    rows = pricing.measure(n=points)
+    click.echo(f"In-process EVM, {points} random points per routine (gas = the routine itself):")
+    click.echo(format_table(rows))
+
+    deployer = accounts.test_accounts[0]
+    pricer = project.OptionPricer.deploy(sender=deployer)
+    spot, strike, tte, vol, rate = 3000 * 10**18, 3300 * 10**18, 30 * 86400, 8 * 10**17, 5 * 10**16
+    price = pricer.price(spot, strike, tte, vol, rate, True)
+    calls = {
+        "OptionPricer.price (tx gas)": pricer.price.estimate_gas_cost(spot, strike, tte, vol, rate, True, sender=deployer),
+        "OptionPricer.greeks (tx gas)": pricer.greeks.estimate_gas_cost(spot, strike, tte, vol, rate, True, sender=deployer),
+        "OptionPricer.implied_vol (tx gas)": pricer.implied_vol.estimate_gas_cost(price, spot, strike, tte, rate, True, sender=deployer),
+        "OptionPricer.norm_cdf (tx gas)": pricer.norm_cdf.estimate_gas_cost(-3 * 10**18, sender=deployer),
+    }
+    click.echo(f"\nExternal calls on {network.name if hasattr(network, 'name') else network} "
+               "(ETH 3000, K 3300, 30 days, 80% vol; includes the 21,000 base and calldata):")
+    for name, gas in calls.items():
+        click.echo(f"  {name:<36} {gas:>8}")
+    path = write_rows(rows)
+    click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
