@@ -32,7 +32,7 @@ from . import constants as c
 from . import normal
 
 # @dev Implied vol: iteration cap and the vol step at which Newton stops.
-IV_MAX_ITER: constant(uint256) = 48
+IV_MAX_ITER: constant(uint256) = 64
 IV_VOL_TOL: constant(uint256) = 10 ** 5  # 1e-13 in vol units
 
 
@@ -262,7 +262,9 @@ def _implied_vol(price: uint256, spot: uint256, strike: uint256, tte: uint256, r
          Newton on the OTM price: a bracket [lo, hi] always holds the root,
          a Newton step leaving it is replaced by bisection, and the search
          reverts if the price needs a vol above the 1,000% cap.
-         Converges to 1e-13 in vol. Gas: ~8,000-20,000.
+         Converges to 1e-13 in vol in a median of ~7 Newton steps (~2,700 gas
+         each), up to ~30 deep out of the money, where Newton from the
+         inflection point creeps down the convex branch; see the README.
     """
     self._check(spot, strike, tte, 10 ** 18, rate)
     assert tte != 0, "pricer: zero time to expiry"
@@ -284,14 +286,16 @@ def _implied_vol(price: uint256, spot: uint256, strike: uint256, tte: uint256, r
             target -= intrinsic
     assert target != 0, "pricer: price at or below intrinsic"
 
-    # Initial guess: Brenner-Subrahmanyam near the money, bounded below by
-    # the Manaster-Koehler inflection point sqrt(2 |x| / T) (from which Newton
-    # on the OTM price converges monotonically).
+    # Initial guess: the Manaster-Koehler inflection point sqrt(2 |x| / T),
+    # where the OTM price turns from convex to concave in vol: Newton from
+    # there converges monotonically to the root on either side. At the money
+    # (inflection at 0) Brenner-Subrahmanyam sqrt(2 pi / T) P / S instead.
     tau_e27: uint256 = su.sqrt_tau * su.sqrt_tau // c.E27  # years, E27
     sigma: uint256 = isqrt(2 * convert(abs(su.x), uint256) * c.E36 // tau_e27 * 10 ** 9)
-    # sqrt(2 pi) * (P / S) / sqrt(T): WAD * E36 / E27 / 1e9 -> WAD.
-    bs: uint256 = 2_506_628_274_631_000_502 * (target // spot) // su.sqrt_tau // 10 ** 9
-    sigma = min(max(max(sigma, bs), 10 ** 15), c.VOL_MAX)
+    if sigma < 10 ** 15:
+        # sqrt(2 pi) * (P / S) / sqrt(T): WAD * E36 / E27 / 1e9 -> WAD.
+        sigma = max(2_506_628_274_631_000_502 * (target // spot) // su.sqrt_tau // 10 ** 9, 10 ** 15)
+    sigma = min(sigma, c.VOL_MAX)
     lo: uint256 = 0
     hi: uint256 = c.VOL_MAX
     cap_tried: bool = False
@@ -322,7 +326,7 @@ def _implied_vol(price: uint256, spot: uint256, strike: uint256, tte: uint256, r
             else:
                 nxt = (lo + hi) // 2
         step: uint256 = nxt - sigma if nxt > sigma else sigma - nxt
-        if step <= IV_VOL_TOL:
+        if step <= IV_VOL_TOL or hi - lo <= IV_VOL_TOL:
             return nxt
         sigma = nxt
     raise "pricer: implied vol did not converge"
