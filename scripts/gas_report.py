@@ -17,10 +17,6 @@ from dsi.bench.report import format_table, write_rows
 def cli(network, points):
     from ape import accounts, project
 
-    rows = pricing.measure(n=points)
-    click.echo(f"In-process EVM, {points} random points per routine (gas = the routine itself):")
-    click.echo(format_table(rows))
-
     deployer = accounts.test_accounts[0]
     pricer = project.OptionPricer.deploy(sender=deployer)
     spot, strike, tte, vol, rate = 3000 * 10**18, 3300 * 10**18, 30 * 86400, 8 * 10**17, 5 * 10**16
@@ -31,9 +27,14 @@ def cli(network, points):
         "OptionPricer.implied_vol (tx gas)": pricer.implied_vol.estimate_gas_cost(price, spot, strike, tte, rate, True, sender=deployer),
         "OptionPricer.norm_cdf (tx gas)": pricer.norm_cdf.estimate_gas_cost(-3 * 10**18, sender=deployer),
     }
-    click.echo(f"\nExternal calls on {network.name if hasattr(network, 'name') else network} "
+    click.echo(f"External calls on {network.name if hasattr(network, 'name') else network} "
                "(ETH 3000, K 3300, 30 days, 80% vol; includes the 21,000 base and calldata):")
     for name, gas in calls.items():
         click.echo(f"  {name:<36} {gas:>8}")
+
+    rows = pricing.measure(n=points)
+    click.echo(f"In-process EVM, {points} random points per routine (gas = the routine itself):")
+    click.echo(format_table(rows))
+
     path = write_rows(rows)
     click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
