@@ -31,10 +31,12 @@
           change, so a price that exists only inside one transaction (a
           flash-loan pump and dump) never enters it. A TWAP between two
           observations (c1, t1), (c2, t2) is (c2 - c1) / (t2 - t1).
-          It does NOT wrap: arithmetic is checked. Reserves are capped at
-          MAX_RESERVE (2**112 - 1), so spot_price < 2**112 * 1e30 < 2**212
-          and the sum cannot overflow 2**256 in fewer than 2**44 seconds
-          (over 500,000 years) at the largest representable price.
+          It does NOT wrap: arithmetic is checked, and consumers subtract
+          two observations directly. Reserves are capped at MAX_RESERVE
+          (2**112 - 1); with the lab's decimals (18 and 6) spot_price is
+          below 2**112 * 1e30 < 2**212, so the sum cannot overflow 2**256
+          in fewer than 2**44 seconds (over 500,000 years) even at the
+          largest representable price.
         - current_cumulative: the accumulator extrapolated to the current
           block's timestamp with the current reserves (as
           UniswapV2OracleLibrary.currentCumulativePrices does).
@@ -62,7 +64,7 @@ implements: ISpotPool
 from snekmate.auth import ownable
 initializes: ownable
 
-# @dev 512-bit `_mul_div` for the price-impact ratio; stateless.
+# @dev Stateless: 512-bit `_mul_div` (shares, price impact) and `_ceil_div`.
 from snekmate.utils import math
 
 exports: (
@@ -192,10 +194,11 @@ def add_liquidity(amount0: uint256, amount1: uint256, min_shares: uint256, recei
         supply = MIN_LIQUIDITY
         minted -= MIN_LIQUIDITY
     else:
-        minted = min(amount0 * supply // r0, amount1 * supply // r1)
+        # 512-bit intermediates: shares per token unit are not bounded.
+        minted = min(math._mul_div(amount0, supply, r0, False), math._mul_div(amount1, supply, r1, False))
         assert minted != 0, "pool: zero shares"
-        used0 = self._ceil_div(minted * r0, supply)
-        used1 = self._ceil_div(minted * r1, supply)
+        used0 = math._mul_div(minted, r0, supply, True)
+        used1 = math._mul_div(minted, r1, supply, True)
 
     assert minted >= min_shares, "pool: slippage"
 
@@ -228,9 +231,8 @@ def remove_liquidity(amount: uint256, min_amount0: uint256, min_amount1: uint256
     r0: uint256 = self.reserve0
     r1: uint256 = self.reserve1
     supply: uint256 = self.total_shares
-    # amount <= supply < 2**112 and r <= 2**112 - 1: products fit.
-    out0: uint256 = amount * r0 // supply
-    out1: uint256 = amount * r1 // supply
+    out0: uint256 = math._mul_div(amount, r0, supply, False)
+    out1: uint256 = math._mul_div(amount, r1, supply, False)
     assert out0 >= min_amount0 and out1 >= min_amount1, "pool: slippage"
 
     self._accrue(r0, r1)
@@ -464,7 +466,7 @@ def _amount_out(amount_in: uint256, r_in: uint256, r_out: uint256, fee_bps: uint
     @dev Constant-product output on the fee-reduced input, rounded down:
          out = a * (BPS - fee) * r_out / (r_in * BPS + a * (BPS - fee)).
          Domain: r_in > 0, a + r_in <= 2**112 - 1, r_out <= 2**112 - 1,
-         fee <= BPS; every product then fits in 2**240. Gas ~250.
+         fee <= BPS; every product then fits in 2**240. Gas ~350.
     """
     amount_in_with_fee: uint256 = amount_in * (BPS - fee_bps)
     return amount_in_with_fee * r_out // (r_in * BPS + amount_in_with_fee)
@@ -478,9 +480,9 @@ def _amount_in(amount_out: uint256, r_in: uint256, r_out: uint256, fee_bps: uint
          a = ceil(amount_out * r_in * BPS / ((r_out - amount_out) * (BPS - fee))).
          Exact: _amount_out(a) >= out iff a * (BPS - fee) * (r_out - out)
          >= out * r_in * BPS. Domain: amount_out < r_out, fee < BPS,
-         reserves <= 2**112 - 1. Gas ~300.
+         reserves <= 2**112 - 1. Gas ~450.
     """
-    return self._ceil_div(amount_out * r_in * BPS, (r_out - amount_out) * (BPS - fee_bps))
+    return math._ceil_div(amount_out * r_in * BPS, (r_out - amount_out) * (BPS - fee_bps))
 
 
 @internal
@@ -489,7 +491,7 @@ def _price(r0: uint256, r1: uint256, scale0: uint256, scale1: uint256) -> uint25
     """
     @dev WAD token1 per token0 with both reserves scaled to 18 decimals,
          rounded down: r1 * scale1 * WAD / (r0 * scale0). Domain: r0 > 0,
-         reserves <= 2**112 - 1, scales <= 1e18 (numerator < 2**232). Gas ~150.
+         reserves <= 2**112 - 1, scales <= 1e18 (numerator < 2**232). Gas ~250.
     """
     return r1 * scale1 * WAD // (r0 * scale0)
 
@@ -501,20 +503,8 @@ def _price_impact(amount_in: uint256, amount_out: uint256, r_in: uint256, r_out:
     @dev 1 - (amount_out * r_in) / (amount_in * r_out) in WAD, rounded up
          (the cost is never understated). Domain: amount_in > 0, r_out > 0,
          amount_out * r_in <= amount_in * r_out (true of every _amount_out),
-         all inputs <= 2**112 - 1 so the products fit. Gas ~600 (512-bit mul_div).
+         all inputs <= 2**112 - 1 so the products fit. Gas ~650.
     """
     at_mid: uint256 = amount_in * r_out
     return math._mul_div(WAD, at_mid - amount_out * r_in, at_mid, True)
 
-
-@internal
-@pure
-def _ceil_div(x: uint256, y: uint256) -> uint256:
-    """
-    @dev ceil(x / y) for y > 0, without the x + y - 1 overflow. Gas ~60.
-    """
-    q: uint256 = x // y
-    if q * y != x:
-        # q * y < x <= max_value(uint256): q + 1 cannot overflow.
-        q = unsafe_add(q, 1)
-    return q

@@ -1,0 +1,121 @@
+"""Fixtures for the market contracts: two collateral tokens, a funded WETH/USD
+spot pool, a funded ERC-3156 flash lender and a scriptable flash borrower.
+
+Everything is deployed once per session; ape's isolation reverts the chain
+after each test.
+"""
+
+import pytest
+
+from market_model import (
+    LENDER_USD,
+    LENDER_WETH,
+    POOL_USD,
+    POOL_WETH,
+    USD_DECIMALS,
+    WETH_DECIMALS,
+)
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def trader(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def lp(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def attacker(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def borrower(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def create_token(project, deployer):
+    """create_token(name, symbol, decimals): a fresh CollateralToken owned by the deployer."""
+
+    def _create_token(name, symbol, decimals):
+        return project.CollateralToken.deploy(name, symbol, decimals, sender=deployer)
+
+    return _create_token
+
+
+@pytest.fixture(scope="session")
+def usd(create_token):
+    return create_token("DSI USD", "dUSD", USD_DECIMALS)
+
+
+@pytest.fixture(scope="session")
+def weth(create_token):
+    return create_token("Wrapped Ether", "WETH", WETH_DECIMALS)
+
+
+@pytest.fixture(scope="session")
+def fund(deployer):
+    """fund(token, account, amount, spender=None): mint, and approve `spender` for it."""
+
+    def _fund(token, account, amount, spender=None):
+        token.mint(account, amount, sender=deployer)
+        if spender is not None:
+            token.approve(spender, amount, sender=account)
+
+    return _fund
+
+
+@pytest.fixture(scope="session")
+def create_pool(project, deployer, weth, usd):
+    """create_pool(): a fresh WETH/USD pool with no liquidity."""
+
+    def _create_pool():
+        return project.SpotPool.deploy(weth, usd, sender=deployer)
+
+    return _create_pool
+
+
+@pytest.fixture
+def empty_pool(create_pool):
+    return create_pool()
+
+
+@pytest.fixture(scope="session")
+def pool(create_pool, lp, fund, weth, usd):
+    """A pool with opening liquidity from `lp` at 3,000 USD/WETH."""
+    contract = create_pool()
+    fund(weth, lp, POOL_WETH, contract)
+    fund(usd, lp, POOL_USD, contract)
+    contract.add_liquidity(POOL_WETH, POOL_USD, 0, lp, sender=lp)
+    return contract
+
+
+@pytest.fixture(scope="session")
+def lender(project, deployer, fund, weth, usd):
+    """A flash lender of WETH and USD with deposits from the deployer."""
+    contract = project.FlashLender.deploy([weth, usd], sender=deployer)
+    fund(weth, deployer, LENDER_WETH, contract)
+    fund(usd, deployer, LENDER_USD, contract)
+    contract.deposit(weth, LENDER_WETH, sender=deployer)
+    contract.deposit(usd, LENDER_USD, sender=deployer)
+    return contract
+
+
+@pytest.fixture(scope="session")
+def flash_borrower(project, deployer, lender, pool):
+    return project.FlashBorrowerMock.deploy(lender, pool, sender=deployer)
+
+
+@pytest.fixture(scope="session")
+def stranger_token(create_token):
+    """A token neither the pool nor the lender supports."""
+    return create_token("Stranger", "STR", 18)
