@@ -1,0 +1,307 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy on
+"""
+@title DSI protocol oracle: the one price the protocol consumes
+@custom:contract-name ProtocolOracle
+@license GNU Affero General Public License v3.0 only
+@notice Combines a pushed feed (primary), the pool TWAP (secondary) and the
+        pool spot (a cross-check only, never a price) into one WAD USD price
+        with an explicit status, and fixes settlement prices at expiry.
+
+        Statuses (`STATUS_*`) and the price each one returns:
+        - FRESH (0): the feed is fresh (younger than `max_age`) and agrees
+          with the TWAP within `max_deviation`, or disagrees with the TWAP
+          but agrees with spot (the market gapped; two independent sources
+          agree). Price: the feed.
+        - STALE (1): the feed is stale or broken and the TWAP is unavailable.
+          Price: the last good price.
+        - DEVIANT (2): a source disagrees: the feed with both TWAP and spot
+          (a bad print, e.g. Coinbase DAI 2020: price = the last good price,
+          the print is rejected), or spot with the TWAP by more than
+          `max_spot_deviation` (a pump, or a market moving faster than the
+          TWAP: price = the feed, or the TWAP if the feed is stale).
+        - FALLBACK (3): the feed is stale or broken, the TWAP is available
+          and agrees with spot. Price: the TWAP.
+        - FROZEN (4): the owner froze the oracle. Price: the last good price.
+        Risk-increasing actions elsewhere (open a short, withdraw, American
+        exercise) must require FRESH; liquidations may accept FRESH and
+        FALLBACK. The order primary -> secondary -> last good price follows
+        Liquity's PriceFeed; every status change and source switch is an
+        event (emitted by `poke`, which also records the last good price).
+
+        Settlement: `settle(expiry)` fixes the TWAP over the
+        `settlement_window` seconds ending at `expiry`, once; later calls
+        return the stored value and it never changes.
+
+        Parameters have hard bounds: max_age 60 s .. 1 day, deviations
+        0.5% .. 50%, TWAP window 60 s .. 1 day.
+"""
+
+from . import IPriceFeed
+from . import ITwapOracle
+from ..market import ISpotPool
+
+from snekmate.auth import ownable
+initializes: ownable
+# @dev The owner sets bounded parameters and may freeze the oracle.
+
+exports: (ownable.owner, ownable.transfer_ownership)
+
+STATUS_FRESH: constant(uint256) = 0
+STATUS_STALE: constant(uint256) = 1
+STATUS_DEVIANT: constant(uint256) = 2
+STATUS_FALLBACK: constant(uint256) = 3
+STATUS_FROZEN: constant(uint256) = 4
+
+SOURCE_NONE: constant(uint256) = 0
+SOURCE_FEED: constant(uint256) = 1
+SOURCE_TWAP: constant(uint256) = 2
+SOURCE_LAST_GOOD: constant(uint256) = 3
+
+WAD: constant(uint256) = 10 ** 18
+MAX_AGE_MIN: constant(uint256) = 60
+MAX_AGE_MAX: constant(uint256) = 86_400
+DEVIATION_MIN: constant(uint256) = 5 * 10 ** 15  # 0.5%
+DEVIATION_MAX: constant(uint256) = 5 * 10 ** 17  # 50%
+WINDOW_MIN: constant(uint256) = 60
+WINDOW_MAX: constant(uint256) = 86_400
+
+
+struct Reading:
+    price: uint256
+    status: uint256
+    source: uint256
+    as_of: uint256  # timestamp of the data behind the price
+
+
+feed: public(immutable(IPriceFeed))
+twap_oracle: public(immutable(ITwapOracle))
+pool: public(immutable(ISpotPool))
+settlement_window: public(immutable(uint256))
+
+max_age: public(uint256)
+max_deviation: public(uint256)
+max_spot_deviation: public(uint256)
+twap_window: public(uint256)
+frozen: public(bool)
+
+last_good_price: public(uint256)
+last_good_at: public(uint256)
+last_status: public(uint256)
+last_source: public(uint256)
+settlement_price: public(HashMap[uint256, uint256])
+
+
+event StatusChanged:
+    old_status: uint256
+    new_status: uint256
+    price: uint256
+
+
+event SourceSwitched:
+    old_source: uint256
+    new_source: uint256
+
+
+event ParametersSet:
+    max_age: uint256
+    max_deviation: uint256
+    max_spot_deviation: uint256
+    twap_window: uint256
+
+
+event Frozen:
+    frozen: bool
+
+
+event Settled:
+    expiry: indexed(uint256)
+    price: uint256
+
+
+@deploy
+def __init__(feed_: IPriceFeed, twap_oracle_: ITwapOracle, settlement_window_: uint256, max_age_: uint256, max_deviation_: uint256, max_spot_deviation_: uint256, twap_window_: uint256):
+    ownable.__init__()
+    assert feed_.address != empty(address), "oracle: zero feed"
+    assert twap_oracle_.address != empty(address), "oracle: zero twap"
+    assert settlement_window_ >= WINDOW_MIN and settlement_window_ <= WINDOW_MAX, "oracle: window out of bounds"
+    feed = feed_
+    twap_oracle = twap_oracle_
+    pool = ISpotPool(staticcall twap_oracle_.pool())
+    settlement_window = settlement_window_
+    self._set_parameters(max_age_, max_deviation_, max_spot_deviation_, twap_window_)
+    self.last_status = STATUS_STALE
+
+
+@external
+def set_parameters(max_age_: uint256, max_deviation_: uint256, max_spot_deviation_: uint256, twap_window_: uint256):
+    """
+    @notice Owner only: staleness and deviation limits, within hard bounds.
+    """
+    ownable._check_owner()
+    self._set_parameters(max_age_, max_deviation_, max_spot_deviation_, twap_window_)
+
+
+@external
+def set_frozen(frozen_: bool):
+    """
+    @notice Owner only: freeze (status FROZEN, last good price) or unfreeze.
+    """
+    ownable._check_owner()
+    self.frozen = frozen_
+    log Frozen(frozen=frozen_)
+
+
+@external
+def poke() -> (uint256, uint256):
+    """
+    @notice Evaluate the sources now, record the last good price (on FRESH
+            or FALLBACK), emit status changes and source switches, and write
+            a TWAP observation if one is due. Anyone may call.
+    @return (uint256, uint256) (price, status).
+    """
+    extcall twap_oracle.update()
+    r: Reading = self._read()
+    if r.status == STATUS_FRESH or r.status == STATUS_FALLBACK:
+        self.last_good_price = r.price
+        self.last_good_at = r.as_of
+    if r.status != self.last_status:
+        log StatusChanged(old_status=self.last_status, new_status=r.status, price=r.price)
+        self.last_status = r.status
+    if r.source != self.last_source:
+        log SourceSwitched(old_source=self.last_source, new_source=r.source)
+        self.last_source = r.source
+    return r.price, r.status
+
+
+@view
+@external
+def price() -> (uint256, uint256):
+    """
+    @notice (price, status) now, without writing state. Reverts only when
+            no price has ever been good and the sources give none.
+    """
+    r: Reading = self._read()
+    return r.price, r.status
+
+
+@view
+@external
+def reading() -> Reading:
+    """
+    @notice The full evaluation: price, status, source, and as-of time.
+    """
+    return self._read()
+
+
+@view
+@external
+def latency() -> uint256:
+    """
+    @notice Seconds since the data behind the current price (the "oracle
+            latency" metric): feed age when FRESH, 0 on the TWAP, and the
+            age of the last good price otherwise.
+    """
+    r: Reading = self._read()
+    return block.timestamp - r.as_of
+
+
+@external
+def settle(expiry: uint256) -> uint256:
+    """
+    @notice Fix the settlement price of `expiry`: the TWAP over the
+            `settlement_window` seconds ending at `expiry`. Once fixed it
+            never changes; later calls return it. Anyone may call.
+    """
+    fixed: uint256 = self.settlement_price[expiry]
+    if fixed != 0:
+        return fixed
+    assert expiry != 0, "oracle: zero expiry"
+    assert block.timestamp >= expiry, "oracle: not expired"
+    extcall twap_oracle.update()
+    p: uint256 = staticcall twap_oracle.twap_between(expiry - settlement_window, expiry)
+    assert p != 0, "oracle: zero settlement price"
+    self.settlement_price[expiry] = p
+    log Settled(expiry=expiry, price=p)
+    return p
+
+
+@internal
+def _set_parameters(max_age_: uint256, max_deviation_: uint256, max_spot_deviation_: uint256, twap_window_: uint256):
+    assert max_age_ >= MAX_AGE_MIN and max_age_ <= MAX_AGE_MAX, "oracle: max age out of bounds"
+    assert max_deviation_ >= DEVIATION_MIN and max_deviation_ <= DEVIATION_MAX, "oracle: deviation out of bounds"
+    assert max_spot_deviation_ >= DEVIATION_MIN and max_spot_deviation_ <= DEVIATION_MAX, "oracle: deviation out of bounds"
+    assert twap_window_ >= WINDOW_MIN and twap_window_ <= WINDOW_MAX, "oracle: window out of bounds"
+    self.max_age = max_age_
+    self.max_deviation = max_deviation_
+    self.max_spot_deviation = max_spot_deviation_
+    self.twap_window = twap_window_
+    log ParametersSet(max_age=max_age_, max_deviation=max_deviation_, max_spot_deviation=max_spot_deviation_, twap_window=twap_window_)
+
+
+@pure
+@internal
+def _deviates(a: uint256, b: uint256, limit: uint256) -> bool:
+    """
+    @dev |a - b| / b > limit (WAD), with b > 0.
+    """
+    diff: uint256 = a - b if a > b else b - a
+    return diff * WAD > limit * b
+
+
+@view
+@internal
+def _last_good(status: uint256) -> Reading:
+    assert self.last_good_price != 0, "oracle: no good price yet"
+    return Reading(price=self.last_good_price, status=status, source=SOURCE_LAST_GOOD, as_of=self.last_good_at)
+
+
+@view
+@internal
+def _read() -> Reading:
+    if self.frozen:
+        return self._last_good(STATUS_FROZEN)
+
+    # Secondary: the TWAP, when the history covers the window.
+    twap_ok: bool = False
+    twap: uint256 = 0
+    twap_ok, twap = staticcall twap_oracle.try_twap(self.twap_window)
+    twap_ok = twap_ok and twap != 0
+    spot: uint256 = staticcall pool.spot_price()
+    spot_agrees: bool = not twap_ok or (spot != 0 and not self._deviates(spot, twap, self.max_spot_deviation))
+
+    # Primary: the feed, when positive, not from the future, not stale.
+    round_id: uint256 = 0
+    answer: int256 = 0
+    started_at: uint256 = 0
+    updated_at: uint256 = 0
+    answered_in: uint256 = 0
+    round_id, answer, started_at, updated_at, answered_in = staticcall feed.latest_round_data()
+    feed_ok: bool = (
+        round_id != 0
+        and answer > 0
+        and updated_at <= block.timestamp
+        and block.timestamp - updated_at <= self.max_age
+    )
+
+    if feed_ok:
+        f: uint256 = convert(answer, uint256)
+        feed_vs_twap_ok: bool = not twap_ok or not self._deviates(f, twap, self.max_deviation)
+        feed_vs_spot_ok: bool = spot != 0 and not self._deviates(f, spot, self.max_deviation)
+        if not feed_vs_twap_ok and not feed_vs_spot_ok:
+            # One source alone moved: a bad print. Hold the last good price.
+            return self._last_good(STATUS_DEVIANT)
+        if not twap_ok and not feed_vs_spot_ok:
+            # No history to judge by, and spot disagrees: do not trust it.
+            return self._last_good(STATUS_DEVIANT)
+        if not spot_agrees and feed_vs_twap_ok:
+            # Spot is off the TWAP (a pump, or a fast market): the feed is
+            # consistent with history, but flag it.
+            return Reading(price=f, status=STATUS_DEVIANT, source=SOURCE_FEED, as_of=updated_at)
+        return Reading(price=f, status=STATUS_FRESH, source=SOURCE_FEED, as_of=updated_at)
+
+    if twap_ok:
+        if spot_agrees:
+            return Reading(price=twap, status=STATUS_FALLBACK, source=SOURCE_TWAP, as_of=block.timestamp)
+        return Reading(price=twap, status=STATUS_DEVIANT, source=SOURCE_TWAP, as_of=block.timestamp)
+    return self._last_good(STATUS_STALE)

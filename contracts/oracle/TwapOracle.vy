@@ -1,0 +1,280 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy on
+"""
+@title DSI spot TWAP oracle
+@custom:contract-name TwapOracle
+@license GNU Affero General Public License v3.0 only
+@notice Time-weighted average price of the WETH/USD spot pool, read from
+        the pool's Uniswap-v2-style cumulative price (WAD USD per WETH times
+        seconds) through an observation ring buffer.
+
+        Glossary:
+        - observation: (timestamp, cumulative) read from the pool's
+          `current_cumulative()` when `update()` is called; packed in one
+          storage slot (timestamp in the top 40 bits) so a read touches one
+          slot per probe.
+        - cardinality: how many ring slots are in use (grows up to
+          `cardinality_next`, at most 1,024); the oldest observation is
+          overwritten when the ring is full.
+        - min_spacing: seconds between two observations; `update()` is a
+          no-op sooner, so spamming it cannot flush the history.
+
+        Reading the cumulative at a past time t: the two observations around
+        t are found by binary search and the cumulative is interpolated
+        linearly between them. That is exact when the pool was not touched
+        between the two (keepers call `update()` every block or every
+        `min_spacing`); the price at the current block comes from the pool
+        itself, so the newest part of a window is always exact.
+
+        Guards: `twap(window)` reverts when the history is shorter than the
+        window, never silently averaging over a shorter one. The pool writes
+        its accumulator on the first touch of each block from the reserves
+        before that trade, so a same-transaction pump never enters it; a
+        price held for k blocks moves a TWAP over `window` seconds by about
+        k * blocktime / window of the move.
+"""
+
+from ..market import ISpotPool
+
+from snekmate.auth import ownable
+initializes: ownable
+# @dev The owner tunes `min_spacing` within hard bounds.
+
+exports: (ownable.owner, ownable.transfer_ownership)
+
+MAX_CARDINALITY: constant(uint256) = 1_024
+MIN_SPACING_MAX: constant(uint256) = 3_600
+WINDOW_MAX: constant(uint256) = 7 * 86_400
+TS_SHIFT: constant(uint256) = 216
+CUM_MASK: constant(uint256) = (1 << 216) - 1
+
+pool: public(immutable(ISpotPool))
+
+# @dev Packed observations: timestamp << 216 | cumulative. Index i holds
+# the i-th write modulo `cardinality`.
+observations: public(HashMap[uint256, uint256])
+index: public(uint256)  # slot of the newest observation
+cardinality: public(uint256)  # slots in use
+cardinality_next: public(uint256)  # slots the ring may grow to
+min_spacing: public(uint256)
+
+
+event ObservationWritten:
+    index: uint256
+    timestamp: uint256
+    cumulative: uint256
+
+
+event CardinalityGrown:
+    cardinality_next: uint256
+
+
+event MinSpacingSet:
+    min_spacing: uint256
+
+
+@deploy
+def __init__(pool_: ISpotPool, cardinality_: uint256, min_spacing_: uint256):
+    """
+    @param pool_ The spot pool whose accumulator is observed.
+    @param cardinality_ Ring size to grow into, 2 .. 1,024.
+    @param min_spacing_ Seconds between observations, 1 .. 3,600.
+    """
+    ownable.__init__()
+    assert pool_.address != empty(address), "twap: zero pool"
+    assert cardinality_ >= 2 and cardinality_ <= MAX_CARDINALITY, "twap: cardinality out of bounds"
+    assert min_spacing_ >= 1 and min_spacing_ <= MIN_SPACING_MAX, "twap: spacing out of bounds"
+    pool = pool_
+    self.cardinality_next = cardinality_
+    self.min_spacing = min_spacing_
+    cumulative: uint256 = 0
+    ts: uint256 = 0
+    cumulative, ts = staticcall pool_.current_cumulative()
+    self.observations[0] = self._pack(ts, cumulative)
+    self.cardinality = 1
+
+
+@external
+def update() -> bool:
+    """
+    @notice Write an observation of the pool's cumulative price now, unless
+            the newest one is younger than `min_spacing`. Anyone may call.
+    @return bool True when an observation was written.
+    """
+    newest: uint256 = self.observations[self.index]
+    if block.timestamp < (newest >> TS_SHIFT) + self.min_spacing:
+        return False
+    cumulative: uint256 = 0
+    ts: uint256 = 0
+    cumulative, ts = staticcall pool.current_cumulative()
+    # Grow into a new slot while below cardinality_next, else overwrite the oldest.
+    card: uint256 = self.cardinality
+    nxt: uint256 = self.index + 1
+    if nxt == card:
+        if card < self.cardinality_next:
+            card += 1
+            self.cardinality = card
+        else:
+            nxt = 0
+    self.index = nxt
+    self.observations[nxt] = self._pack(ts, cumulative)
+    log ObservationWritten(index=nxt, timestamp=ts, cumulative=cumulative)
+    return True
+
+
+@external
+def grow(cardinality_next_: uint256):
+    """
+    @notice Allow the ring to hold up to `cardinality_next_` observations
+            (never shrinks). Anyone may pay for more history.
+    """
+    assert cardinality_next_ <= MAX_CARDINALITY, "twap: cardinality out of bounds"
+    assert cardinality_next_ > self.cardinality_next, "twap: cardinality not larger"
+    self.cardinality_next = cardinality_next_
+    log CardinalityGrown(cardinality_next=cardinality_next_)
+
+
+@external
+def set_min_spacing(min_spacing_: uint256):
+    """
+    @notice Owner only: seconds between observations, within 1 .. 3,600.
+    """
+    ownable._check_owner()
+    assert min_spacing_ >= 1 and min_spacing_ <= MIN_SPACING_MAX, "twap: spacing out of bounds"
+    self.min_spacing = min_spacing_
+    log MinSpacingSet(min_spacing=min_spacing_)
+
+
+@view
+@external
+def twap(window: uint256) -> uint256:
+    """
+    @notice Average pool price (WAD USD per WETH) over the last `window`
+            seconds, rounded down. Reverts when the history is shorter.
+    """
+    assert window != 0, "twap: zero window"
+    assert window <= WINDOW_MAX, "twap: window too long"
+    assert block.timestamp >= window, "twap: history shorter than window"
+    start: uint256 = block.timestamp - window
+    assert start >= self._oldest_ts(), "twap: history shorter than window"
+    return (self._cumulative_now() - self._cumulative_at(start)) // window
+
+
+@view
+@external
+def try_twap(window: uint256) -> (bool, uint256):
+    """
+    @notice `twap(window)` without reverting: (False, 0) when the history is
+            shorter than the window (or the window is out of bounds).
+    """
+    if window == 0 or window > WINDOW_MAX or block.timestamp < window:
+        return False, 0
+    start: uint256 = block.timestamp - window
+    if start < self._oldest_ts():
+        return False, 0
+    return True, (self._cumulative_now() - self._cumulative_at(start)) // window
+
+
+@view
+@external
+def twap_between(start: uint256, end: uint256) -> uint256:
+    """
+    @notice Average pool price over [start, end] (unix seconds), rounded
+            down. Used for settlement: the window ending at expiry.
+    """
+    assert end > start, "twap: empty interval"
+    assert end <= block.timestamp, "twap: interval in the future"
+    assert start >= self._oldest_ts(), "twap: history shorter than window"
+    return (self._cumulative_at(end) - self._cumulative_at(start)) // (end - start)
+
+
+@view
+@external
+def oldest_timestamp() -> uint256:
+    """
+    @notice Timestamp of the oldest observation still in the ring.
+    """
+    return self._oldest_ts()
+
+
+@view
+@external
+def observation(i: uint256) -> (uint256, uint256):
+    """
+    @notice Unpacked (timestamp, cumulative) of ring slot `i`.
+    """
+    o: uint256 = self.observations[i]
+    return o >> TS_SHIFT, o & CUM_MASK
+
+
+@pure
+@internal
+def _pack(ts: uint256, cumulative: uint256) -> uint256:
+    assert cumulative <= CUM_MASK, "twap: cumulative overflow"
+    return (ts << TS_SHIFT) | cumulative
+
+
+@view
+@internal
+def _oldest_slot() -> uint256:
+    # While the ring grows the newest is the last slot and the oldest is 0;
+    # once it wraps, the oldest is the slot after the newest. Both cases:
+    return (self.index + 1) % self.cardinality
+
+
+@view
+@internal
+def _oldest_ts() -> uint256:
+    return self.observations[self._oldest_slot()] >> TS_SHIFT
+
+
+@view
+@internal
+def _cumulative_now() -> uint256:
+    cumulative: uint256 = 0
+    ts: uint256 = 0
+    cumulative, ts = staticcall pool.current_cumulative()
+    return cumulative
+
+
+@view
+@internal
+def _cumulative_at(t: uint256) -> uint256:
+    """
+    @dev Pool cumulative at time t (oldest observation <= t <= now):
+         exact at observations and now, linear in between.
+    """
+    if t == block.timestamp:
+        return self._cumulative_now()
+    newest: uint256 = self.observations[self.index]
+    newest_ts: uint256 = newest >> TS_SHIFT
+    if t >= newest_ts:
+        # Between the newest observation and now.
+        if t == newest_ts:
+            return newest & CUM_MASK
+        now_cum: uint256 = self._cumulative_now()
+        c0: uint256 = newest & CUM_MASK
+        return c0 + (now_cum - c0) * (t - newest_ts) // (block.timestamp - newest_ts)
+    # Binary search over the ring in chronological order: position p maps to
+    # slot (oldest + p) % cardinality; find the last observation with ts <= t.
+    card: uint256 = self.cardinality
+    oldest: uint256 = self._oldest_slot()
+    lo: uint256 = 0
+    hi: uint256 = card - 1  # the newest, whose ts > t
+    for _: uint256 in range(11):  # log2(1024) + 1 probes
+        if hi - lo <= 1:
+            break
+        mid: uint256 = (lo + hi) // 2
+        if self.observations[(oldest + mid) % card] >> TS_SHIFT <= t:
+            lo = mid
+        else:
+            hi = mid
+    before: uint256 = self.observations[(oldest + lo) % card]
+    after: uint256 = self.observations[(oldest + hi) % card]
+    t0: uint256 = before >> TS_SHIFT
+    t1: uint256 = after >> TS_SHIFT
+    assert t0 <= t, "twap: history shorter than window"
+    c0: uint256 = before & CUM_MASK
+    if t == t0:
+        return c0
+    return c0 + ((after & CUM_MASK) - c0) * (t - t0) // (t1 - t0)

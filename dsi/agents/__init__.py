@@ -1,0 +1,1 @@
+"""Lab agents: traders, keepers, arbitrageurs, attackers, the oracle reporter."""

@@ -1,0 +1,152 @@
+"""The one place that deploys and wires the DSI protocol.
+
+`deploy(project, accounts, params)` builds, in order: the two collateral tokens, the WETH/USD
+spot pool (seeded at `params.spot`), the ERC-3156 flash lender (funded), the TWAP oracle over
+the pool, the pushed price feed (with the reporter role), the protocol oracle combining them,
+and the option pricer. It returns a `Protocol` with named contracts and role accounts.
+
+`project` and `accounts` are Ape's (`from ape import project, accounts`) on any network; the
+same wiring runs in tests (anvil), `ape run` scripts, and later the lab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+WAD = 10**18
+USD_DECIMALS = 6
+WETH_DECIMALS = 18
+ROLES = ("deployer", "writer", "buyer", "keeper", "arbitrageur", "attacker", "reporter")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Deployment parameters; every field is documented and validated in `validate()`."""
+
+    spot: float = 3000.0  # USD per WETH the pool and the feed start at
+    pool_weth: float = 1_000.0  # WETH seeded into the pool (depth)
+    lender_weth: float = 10_000.0  # WETH the flash lender can lend
+    lender_usd: float = 30_000_000.0  # USD the flash lender can lend
+    pool_fee_bps: int = 30
+    flash_fee_bps: int = 5
+    twap_cardinality: int = 1_024  # observations kept
+    twap_min_spacing: int = 12  # seconds between observations (one block)
+    twap_window: int = 1_800  # seconds averaged by the protocol price
+    settlement_window: int = 1_800  # seconds of TWAP ending at expiry
+    feed_max_age: int = 3_600  # seconds before the feed is stale
+    max_deviation: float = 0.10  # feed vs TWAP / spot
+    max_spot_deviation: float = 0.05  # spot vs TWAP
+
+    def validate(self) -> "Params":
+        errors = []
+        if self.spot <= 0:
+            errors.append("spot must be positive")
+        for name in ("pool_weth", "lender_weth", "lender_usd"):
+            if getattr(self, name) < 0:
+                errors.append(f"{name} must be >= 0")
+        if self.pool_weth <= 0:
+            errors.append("pool_weth must be positive (the pool needs depth)")
+        if not 0 <= self.pool_fee_bps <= 100:
+            errors.append("pool_fee_bps must be within 0..100")
+        if not 0 <= self.flash_fee_bps <= 100:
+            errors.append("flash_fee_bps must be within 0..100")
+        if not 2 <= self.twap_cardinality <= 1_024:
+            errors.append("twap_cardinality must be within 2..1024")
+        if not 1 <= self.twap_min_spacing <= 3_600:
+            errors.append("twap_min_spacing must be within 1..3600 s")
+        for name in ("twap_window", "settlement_window"):
+            if not 60 <= getattr(self, name) <= 86_400:
+                errors.append(f"{name} must be within 60..86400 s")
+        if not 60 <= self.feed_max_age <= 86_400:
+            errors.append("feed_max_age must be within 60..86400 s")
+        for name in ("max_deviation", "max_spot_deviation"):
+            if not 0.005 <= getattr(self, name) <= 0.5:
+                errors.append(f"{name} must be within 0.005..0.5")
+        if errors:
+            raise ValueError("invalid protocol parameters: " + "; ".join(errors))
+        return self
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "Params":
+        known = {f.name for f in fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise ValueError(f"unknown protocol parameters: {sorted(unknown)}")
+        return cls(**raw).validate()
+
+
+@dataclass
+class Protocol:
+    params: Params
+    accounts: dict
+    usd: object
+    weth: object
+    pool: object
+    lender: object
+    twap: object
+    feed: object
+    oracle: object
+    pricer: object
+    extra: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        # Role accounts as attributes: protocol.writer, protocol.keeper, ...
+        accounts = self.__dict__.get("accounts", {})
+        if name in accounts:
+            return accounts[name]
+        raise AttributeError(name)
+
+    def usd_units(self, amount: float) -> int:
+        return int(round(amount * 10**USD_DECIMALS))
+
+    def weth_units(self, amount: float) -> int:
+        return int(round(amount * 10**WETH_DECIMALS))
+
+
+def role_accounts(accounts) -> dict:
+    """The protocol's roles from the first len(ROLES) test accounts, in a fixed order."""
+    test_accounts = accounts.test_accounts if hasattr(accounts, "test_accounts") else accounts
+    return {role: test_accounts[i] for i, role in enumerate(ROLES)}
+
+
+def deploy(project, accounts, params: Params | None = None) -> Protocol:
+    params = (params or Params()).validate()
+    roles = role_accounts(accounts)
+    d = roles["deployer"]
+
+    usd = project.CollateralToken.deploy("DSI USD", "dUSD", USD_DECIMALS, sender=d)
+    weth = project.CollateralToken.deploy("Wrapped Ether", "WETH", WETH_DECIMALS, sender=d)
+
+    pool = project.SpotPool.deploy(weth.address, usd.address, sender=d)
+    if params.pool_fee_bps != pool.fee_bps():
+        pool.set_fee(params.pool_fee_bps, sender=d)
+    pool_weth = int(params.pool_weth * 10**WETH_DECIMALS)
+    pool_usd = int(params.pool_weth * params.spot * 10**USD_DECIMALS)
+    weth.mint(d, pool_weth, sender=d)
+    usd.mint(d, pool_usd, sender=d)
+    weth.approve(pool.address, pool_weth, sender=d)
+    usd.approve(pool.address, pool_usd, sender=d)
+    pool.add_liquidity(pool_weth, pool_usd, 0, d, sender=d)
+
+    lender = project.FlashLender.deploy([weth.address, usd.address], sender=d)
+    if params.flash_fee_bps != lender.fee_bps():
+        lender.set_fee(params.flash_fee_bps, sender=d)
+    for token, amount in ((weth, int(params.lender_weth * 10**WETH_DECIMALS)),
+                          (usd, int(params.lender_usd * 10**USD_DECIMALS))):
+        if amount:
+            token.mint(d, amount, sender=d)
+            token.approve(lender.address, amount, sender=d)
+            lender.deposit(token.address, amount, sender=d)
+
+    twap = project.TwapOracle.deploy(pool.address, params.twap_cardinality, params.twap_min_spacing, sender=d)
+    feed = project.PriceFeed.deploy("ETH / USD", sender=d)
+    feed.set_reporter(roles["reporter"], True, sender=d)
+    feed.submit(int(params.spot * WAD), sender=roles["reporter"])
+    oracle = project.ProtocolOracle.deploy(
+        feed.address, twap.address, params.settlement_window, params.feed_max_age,
+        int(params.max_deviation * WAD), int(params.max_spot_deviation * WAD), params.twap_window, sender=d,
+    )
+    oracle.poke(sender=roles["keeper"])
+    pricer = project.OptionPricer.deploy(sender=d)
+    return Protocol(params=params, accounts=roles, usd=usd, weth=weth, pool=pool, lender=lender, twap=twap,
+                    feed=feed, oracle=oracle, pricer=pricer)
