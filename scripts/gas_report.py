@@ -7,6 +7,7 @@ gas of the deployed OptionPricer is then measured on the connected network (anvi
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from dsi.bench import oracle as oracle_bench
 from dsi.bench import pricing
 from dsi.bench.report import format_table, write_rows
 
@@ -15,7 +16,7 @@ from dsi.bench.report import format_table, write_rows
 @network_option()
 @click.option("--points", default=10_000, show_default=True, help="random points per routine")
 def cli(network, points):
-    from ape import accounts, project
+    from ape import accounts, chain, project
 
     deployer = accounts.test_accounts[0]
     pricer = project.OptionPricer.deploy(sender=deployer)
@@ -32,9 +33,15 @@ def cli(network, points):
     for name, gas in calls.items():
         click.echo(f"  {name:<36} {gas:>8}")
 
+    market_rows = oracle_bench.measure(project, accounts, chain)
+    click.echo(f"\nMarket and oracle on {network.name if hasattr(network, 'name') else network} "
+               "(execution gas: excludes the 21,000 base and calldata):")
+    click.echo(format_table(market_rows))
+
     rows = pricing.measure(n=points)
-    click.echo(f"In-process EVM, {points} random points per routine (gas = the routine itself):")
+    click.echo(f"\nIn-process EVM, {points} random points per routine (gas = the routine itself):")
     click.echo(format_table(rows))
+    rows = market_rows + rows
 
     path = write_rows(rows)
     click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
