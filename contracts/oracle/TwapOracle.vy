@@ -255,20 +255,54 @@ def _cumulative_at(t: uint256) -> uint256:
         now_cum: uint256 = self._cumulative_now()
         c0: uint256 = newest & CUM_MASK
         return c0 + (now_cum - c0) * (t - newest_ts) // (block.timestamp - newest_ts)
-    # Binary search over the ring in chronological order: position p maps to
-    # slot (oldest + p) % cardinality; find the last observation with ts <= t.
+    # Search the ring in chronological order: position p is slot
+    # (oldest + p) % cardinality; find the last observation with ts <= t.
+    # Interpolation search (observations are usually evenly spaced, so the
+    # first guess lands on the answer and the second confirms it: 2 cold
+    # reads instead of 10), falling back to bisection whenever a step fails
+    # to halve the interval, so the worst case stays logarithmic.
     card: uint256 = self.cardinality
     oldest: uint256 = self._oldest_slot()
     lo: uint256 = 0
     hi: uint256 = card - 1  # the newest, whose ts > t
-    for _: uint256 in range(11):  # log2(1024) + 1 probes
-        if hi - lo <= 1:
+    ts_lo: uint256 = self.observations[oldest] >> TS_SHIFT
+    ts_hi: uint256 = newest_ts
+    bisect: bool = False
+    for _: uint256 in range(24):  # <= 2 * log2(1024) + 4 probes
+        width: uint256 = hi - lo
+        if width <= 1:
             break
-        mid: uint256 = (lo + hi) // 2
-        if self.observations[(oldest + mid) % card] >> TS_SHIFT <= t:
+        mid: uint256 = 0
+        if bisect:
+            mid = lo + width // 2
+        else:
+            mid = lo + (t - ts_lo) * width // (ts_hi - ts_lo)
+            mid = max(lo + 1, min(mid, hi - 1))
+        ts_mid: uint256 = self.observations[(oldest + mid) % card] >> TS_SHIFT
+        if ts_mid <= t:
             lo = mid
+            ts_lo = ts_mid
+            if not bisect and mid + 1 < hi:
+                # Confirm the guess from the other side.
+                ts_next: uint256 = self.observations[(oldest + mid + 1) % card] >> TS_SHIFT
+                if ts_next > t:
+                    hi = mid + 1
+                    ts_hi = ts_next
+                else:
+                    lo = mid + 1
+                    ts_lo = ts_next
         else:
             hi = mid
+            ts_hi = ts_mid
+            if not bisect and mid - 1 > lo:
+                ts_prev: uint256 = self.observations[(oldest + mid - 1) % card] >> TS_SHIFT
+                if ts_prev <= t:
+                    lo = mid - 1
+                    ts_lo = ts_prev
+                else:
+                    hi = mid - 1
+                    ts_hi = ts_prev
+        bisect = (hi - lo) * 2 > width
     before: uint256 = self.observations[(oldest + lo) % card]
     after: uint256 = self.observations[(oldest + hi) % card]
     t0: uint256 = before >> TS_SHIFT
