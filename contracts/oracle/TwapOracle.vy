@@ -47,15 +47,17 @@ MIN_SPACING_MAX: constant(uint256) = 3_600
 WINDOW_MAX: constant(uint256) = 7 * 86_400
 TS_SHIFT: constant(uint256) = 216
 CUM_MASK: constant(uint256) = (1 << 216) - 1
+MASK16: constant(uint256) = 65_535
 
 pool: public(immutable(ISpotPool))
 
 # @dev Packed observations: timestamp << 216 | cumulative. Index i holds
 # the i-th write modulo `cardinality`.
 observations: public(HashMap[uint256, uint256])
-index: public(uint256)  # slot of the newest observation
-cardinality: public(uint256)  # slots in use
-cardinality_next: public(uint256)  # slots the ring may grow to
+# @dev index (slot of the newest observation), cardinality (slots in use) and
+# cardinality_next (slots the ring may grow to), 16 bits each in one slot
+# so a read pays for one cold storage load, not three.
+ring: uint256
 min_spacing: public(uint256)
 
 
@@ -85,13 +87,12 @@ def __init__(pool_: ISpotPool, cardinality_: uint256, min_spacing_: uint256):
     assert cardinality_ >= 2 and cardinality_ <= MAX_CARDINALITY, "twap: cardinality out of bounds"
     assert min_spacing_ >= 1 and min_spacing_ <= MIN_SPACING_MAX, "twap: spacing out of bounds"
     pool = pool_
-    self.cardinality_next = cardinality_
     self.min_spacing = min_spacing_
     cumulative: uint256 = 0
     ts: uint256 = 0
     cumulative, ts = staticcall pool_.current_cumulative()
     self.observations[0] = self._pack(ts, cumulative)
-    self.cardinality = 1
+    self.ring = self._ring(0, 1, cardinality_)
 
 
 @external
@@ -101,22 +102,24 @@ def update() -> bool:
             the newest one is younger than `min_spacing`. Anyone may call.
     @return bool True when an observation was written.
     """
-    newest: uint256 = self.observations[self.index]
+    ring: uint256 = self.ring
+    idx: uint256 = ring & MASK16
+    card: uint256 = (ring >> 16) & MASK16
+    card_next: uint256 = ring >> 32
+    newest: uint256 = self.observations[idx]
     if block.timestamp < (newest >> TS_SHIFT) + self.min_spacing:
         return False
     cumulative: uint256 = 0
     ts: uint256 = 0
     cumulative, ts = staticcall pool.current_cumulative()
     # Grow into a new slot while below cardinality_next, else overwrite the oldest.
-    card: uint256 = self.cardinality
-    nxt: uint256 = self.index + 1
+    nxt: uint256 = idx + 1
     if nxt == card:
-        if card < self.cardinality_next:
+        if card < card_next:
             card += 1
-            self.cardinality = card
         else:
             nxt = 0
-    self.index = nxt
+    self.ring = self._ring(nxt, card, card_next)
     self.observations[nxt] = self._pack(ts, cumulative)
     log ObservationWritten(index=nxt, timestamp=ts, cumulative=cumulative)
     return True
@@ -129,8 +132,9 @@ def grow(cardinality_next_: uint256):
             (never shrinks). Anyone may pay for more history.
     """
     assert cardinality_next_ <= MAX_CARDINALITY, "twap: cardinality out of bounds"
-    assert cardinality_next_ > self.cardinality_next, "twap: cardinality not larger"
-    self.cardinality_next = cardinality_next_
+    ring: uint256 = self.ring
+    assert cardinality_next_ > ring >> 32, "twap: cardinality not larger"
+    self.ring = self._ring(ring & MASK16, (ring >> 16) & MASK16, cardinality_next_)
     log CardinalityGrown(cardinality_next=cardinality_next_)
 
 
@@ -207,6 +211,39 @@ def observation(i: uint256) -> (uint256, uint256):
     return o >> TS_SHIFT, o & CUM_MASK
 
 
+@view
+@external
+def index() -> uint256:
+    """
+    @notice Ring slot of the newest observation.
+    """
+    return self.ring & MASK16
+
+
+@view
+@external
+def cardinality() -> uint256:
+    """
+    @notice Ring slots in use.
+    """
+    return (self.ring >> 16) & MASK16
+
+
+@view
+@external
+def cardinality_next() -> uint256:
+    """
+    @notice Ring slots the ring may grow to.
+    """
+    return self.ring >> 32
+
+
+@pure
+@internal
+def _ring(idx: uint256, card: uint256, card_next: uint256) -> uint256:
+    return idx | (card << 16) | (card_next << 32)
+
+
 @pure
 @internal
 def _pack(ts: uint256, cumulative: uint256) -> uint256:
@@ -219,7 +256,8 @@ def _pack(ts: uint256, cumulative: uint256) -> uint256:
 def _oldest_slot() -> uint256:
     # While the ring grows the newest is the last slot and the oldest is 0;
     # once it wraps, the oldest is the slot after the newest. Both cases:
-    return (self.index + 1) % self.cardinality
+    ring: uint256 = self.ring
+    return ((ring & MASK16) + 1) % ((ring >> 16) & MASK16)
 
 
 @view
@@ -246,7 +284,10 @@ def _cumulative_at(t: uint256) -> uint256:
     """
     if t == block.timestamp:
         return self._cumulative_now()
-    newest: uint256 = self.observations[self.index]
+    ring: uint256 = self.ring
+    idx: uint256 = ring & MASK16
+    card: uint256 = (ring >> 16) & MASK16
+    newest: uint256 = self.observations[idx]
     newest_ts: uint256 = newest >> TS_SHIFT
     if t >= newest_ts:
         # Between the newest observation and now.
@@ -261,8 +302,7 @@ def _cumulative_at(t: uint256) -> uint256:
     # first guess lands on the answer and the second confirms it: 2 cold
     # reads instead of 10), falling back to bisection whenever a step fails
     # to halve the interval, so the worst case stays logarithmic.
-    card: uint256 = self.cardinality
-    oldest: uint256 = self._oldest_slot()
+    oldest: uint256 = (idx + 1) % card
     lo: uint256 = 0
     hi: uint256 = card - 1  # the newest, whose ts > t
     ts_lo: uint256 = self.observations[oldest] >> TS_SHIFT
