@@ -1,0 +1,65 @@
+"""Fixtures for the oracle contracts.
+
+VolFeed (volatility feed): `vol_deployer` (its owner), `reporter` (pushes slices), `vol_attacker`
+(neither), `create_vol_feed(...)` builds a fresh feed, `vol_feed` is one with `reporter` appointed
+and a one-hour `max_age`, and `fitted_vol_feed` carries the committed 2024-05-24 ETH surface
+(data/svi_eth_2024-05-24.json) re-dated to the chain's clock. Session-scoped; ape's isolation
+reverts the chain after each test.
+"""
+
+import pytest
+
+from dsi.reference import svi_fit
+
+VOL_MAX_AGE = 3_600
+
+
+@pytest.fixture(scope="session")
+def vol_deployer(accounts):
+    """Deploys and owns the VolFeed."""
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def reporter(accounts):
+    """Pushes SVI slices to the VolFeed."""
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def vol_attacker(accounts):
+    """Holds no role on the VolFeed."""
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def create_vol_feed(project, vol_deployer):
+    """create_vol_feed(reporter=ZERO, max_age=VOL_MAX_AGE): a fresh VolFeed owned by `vol_deployer`."""
+
+    def _create(reporter="0x0000000000000000000000000000000000000000", max_age=VOL_MAX_AGE):
+        return project.VolFeed.deploy(reporter, max_age, sender=vol_deployer)
+
+    return _create
+
+
+@pytest.fixture(scope="session")
+def vol_feed(create_vol_feed, reporter):
+    return create_vol_feed(reporter)
+
+
+@pytest.fixture(scope="session")
+def vol_surface():
+    """The committed fitted surface (data/svi_eth_2024-05-24.json), as loaded JSON."""
+    return svi_fit.load_surface()
+
+
+@pytest.fixture(scope="session")
+def fitted_vol_feed(create_vol_feed, reporter, vol_surface, chain):
+    """A VolFeed holding every committed slice, expiries re-dated by `surface_for_chain` to the
+    clock at deployment; returns (feed, re-dated surface)."""
+    feed = create_vol_feed(reporter, 86_400)
+    surface = svi_fit.surface_for_chain(chain.pending_timestamp, vol_surface)
+    for e in surface:
+        p = e["params_wad"]
+        feed.push(e["expiry_ts"], p["a"], p["b"], p["rho"], p["m"], p["sigma"], sender=reporter)
+    return feed, surface
