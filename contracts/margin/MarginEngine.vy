@@ -1,0 +1,662 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy on
+"""
+@title DSI margin engine: partially collateralised option accounts
+@custom:contract-name MarginEngine
+@license GNU Affero General Public License v3.0 only
+@notice Accounts hold collateral (USD, WETH) and option positions (shorts
+        written here, longs deposited as the series' ERC-1155 tokens), and
+        are margined in one of three modes chosen per account.
+
+        Glossary
+        - account: (owner, sub) — an owner may run any number of
+          sub-accounts, e.g. one per isolated position.
+        - position: (series id, amount), amount in WAD option units, > 0
+          long (tokens held here in custody), < 0 short (tokens minted to
+          the writer when opened). At most 32 per account, so a margin
+          check always fits in a block.
+        - collateral value: USD * 1e12 * (1 - usd_haircut) + WETH * spot *
+          (1 - weth_haircut), WAD USD, rounded down.
+        - mark: Black-76 on the SVI skew slice of the series' expiry from
+          the vol feed (r = 0), at the protocol oracle price; shorts
+          rounded up, longs down (`math/risk.vy`).
+
+        Modes
+        - ISOLATED (0): at most one position; requirement as CROSS.
+        - CROSS (1): standard margin: the sum over shorts of mark +
+          max(a - OTM%, b) * spot (puts capped at the strike); longs get
+          no credit (their value is not counted). equity = collateral value.
+        - PORTFOLIO (2): equity = collateral value + sum of signed marks;
+          the book and its WETH collateral are revalued on the 33-scenario
+          grid of `math/risk.vy`; requirement = worst loss * factor +
+          contingency * spot per short option; maintenance uses mm_factor,
+          initial im_factor.
+        health = equity / maintenance (WAD; max_value when nothing is
+        required).
+
+        Guards: every risk-increasing action (open a short, withdraw
+        collateral or longs, change mode) requires the protocol oracle
+        FRESH and fresh vol slices, and checks the initial requirement
+        after the action ("margin: below initial margin"). Risk-reducing
+        actions (deposit, close a short) work in any oracle state.
+
+        Settlement: after a series settles, `settle_position` pays a
+        short's payoff into the series' settlement pool from the account's
+        collateral (USD first, then WETH at the settlement price, rounded
+        up) and redeems custody longs into the account. A short whose
+        collateral does not cover the payoff pays what there is and the
+        rest is recorded as `bad_debt` (the liquidation issue covers it
+        with the insurance fund, then socialisation).
+"""
+
+from ethereum.ercs import IERC20
+
+from . import ISeries
+from ..options import IProtocolOracle
+from . import IVolFeed
+from . import IOptionToken1155
+from . import RiskCalculator
+
+from snekmate.auth import ownable
+initializes: ownable
+# @dev The owner sets bounded risk parameters.
+
+from snekmate.utils import math
+# @dev `_mul_div` with explicit rounding.
+
+from ..math import constants as c
+from ..math import risk
+# @dev Constants, structs and the scenario table only; pricing runs in RiskCalculator.
+from ..math import svi
+
+exports: (ownable.owner, ownable.transfer_ownership)
+
+MODE_ISOLATED: constant(uint256) = 0
+MODE_CROSS: constant(uint256) = 1
+MODE_PORTFOLIO: constant(uint256) = 2
+MAX_POSITIONS: constant(uint256) = 32
+STATUS_FRESH: constant(uint256) = 0
+USD_TO_WAD: constant(uint256) = 10 ** 12
+HAIRCUT_MAX: constant(uint256) = 5 * 10 ** 17  # 50%
+ERC1155_RECEIVED: constant(bytes4) = 0xf23a6e61
+
+
+struct Position:
+    id: uint256
+    amount: int256
+
+
+struct Account:
+    mode: uint256
+    usd: uint256  # 6 decimals
+    weth: uint256  # 18 decimals
+    positions: DynArray[Position, MAX_POSITIONS]
+
+
+struct Margin:
+    equity: int256  # WAD USD
+    initial: uint256  # WAD USD
+    maintenance: uint256  # WAD USD
+    health: uint256  # WAD, equity / maintenance
+
+
+struct Valued:
+    strike: uint256
+    expiry: uint256
+    is_call: bool
+    tte: uint256
+    params: svi.Params
+    mark: uint256  # rounded up for shorts, down for longs
+
+
+series: public(immutable(ISeries))
+option_token: public(immutable(IOptionToken1155))
+oracle: public(immutable(IProtocolOracle))
+vol_feed: public(immutable(IVolFeed))
+calculator: public(immutable(RiskCalculator.__interface__))
+usd: public(immutable(IERC20))
+weth: public(immutable(IERC20))
+
+accounts: HashMap[address, HashMap[uint256, Account]]
+usd_haircut: public(uint256)
+weth_haircut: public(uint256)
+im_params: public(risk.StandardParams)
+mm_params: public(risk.StandardParams)
+pm_params: public(risk.PortfolioParams)
+im_factor: public(uint256)
+mm_factor: public(uint256)
+contingency: public(uint256)
+open_interest: public(HashMap[uint256, uint256])  # shorts outstanding per series, option units
+total_usd: public(uint256)
+total_weth: public(uint256)
+total_short_units: public(uint256)
+bad_debt: public(uint256)  # WAD USD unpaid by insolvent shorts at settlement
+
+
+event Deposited:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    usd_amount: uint256
+    weth_amount: uint256
+
+
+event Withdrawn:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    usd_amount: uint256
+    weth_amount: uint256
+
+
+event ModeChanged:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    mode: uint256
+
+
+event PositionChanged:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    id: indexed(uint256)
+    amount: int256
+
+
+event Settled:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    id: indexed(uint256)
+    paid_value: uint256
+    shortfall: uint256
+
+
+event RiskParametersSet:
+    usd_haircut: uint256
+    weth_haircut: uint256
+
+
+@deploy
+def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtocolOracle, vol_feed_: IVolFeed, calculator_: RiskCalculator.__interface__, usd_: IERC20, weth_: IERC20):
+    ownable.__init__()
+    calculator = calculator_
+    series = series_
+    option_token = option_token_
+    oracle = oracle_
+    vol_feed = vol_feed_
+    usd = usd_
+    weth = weth_
+    self.usd_haircut = 10 ** 16  # 1%
+    self.weth_haircut = 15 * 10 ** 16  # 15%
+    self.im_params = risk.StandardParams(a=15 * 10 ** 16, b=10 ** 17)
+    self.mm_params = risk.StandardParams(a=75 * 10 ** 15, b=5 * 10 ** 16)
+    self.pm_params = risk.PortfolioParams(
+        vol_up=45 * 10 ** 16, vol_down=30 * 10 ** 16, vol_power=3 * 10 ** 17, scale_floor=5 * 10 ** 17,
+        scale_cap=3 * 10 ** 18, tail_damping=5 * 10 ** 17, tail_weight=3 * 10 ** 17, rotation=25 * 10 ** 16
+    )
+    self.im_factor = 13 * 10 ** 17
+    self.mm_factor = 10 ** 18
+    self.contingency = 5 * 10 ** 15
+
+
+# --- governance -------------------------------------------------------------
+
+@external
+def set_haircuts(usd_haircut_: uint256, weth_haircut_: uint256):
+    """
+    @notice Owner only: collateral haircuts (WAD), each <= 50%.
+    """
+    ownable._check_owner()
+    assert usd_haircut_ <= HAIRCUT_MAX and weth_haircut_ <= HAIRCUT_MAX, "margin: haircut out of bounds"
+    self.usd_haircut = usd_haircut_
+    self.weth_haircut = weth_haircut_
+    log RiskParametersSet(usd_haircut=usd_haircut_, weth_haircut=weth_haircut_)
+
+
+@external
+def set_standard_params(im: risk.StandardParams, mm: risk.StandardParams):
+    """
+    @notice Owner only: standard-margin a, b (WAD), maintenance <= initial,
+            each within (0, 1].
+    """
+    ownable._check_owner()
+    assert im.a <= c.WAD and im.b <= c.WAD and im.b != 0, "margin: standard params out of bounds"
+    assert mm.a <= im.a and mm.b <= im.b and mm.b != 0, "margin: maintenance above initial"
+    self.im_params = im
+    self.mm_params = mm
+
+
+@external
+def set_portfolio_factors(im_factor_: uint256, mm_factor_: uint256, contingency_: uint256):
+    """
+    @notice Owner only: 1 <= mm_factor <= im_factor <= 3; contingency <= 5% of spot.
+    """
+    ownable._check_owner()
+    assert mm_factor_ >= c.WAD and im_factor_ >= mm_factor_ and im_factor_ <= 3 * c.WAD, "margin: factors out of bounds"
+    assert contingency_ <= 5 * 10 ** 16, "margin: contingency out of bounds"
+    self.im_factor = im_factor_
+    self.mm_factor = mm_factor_
+    self.contingency = contingency_
+
+
+# --- account actions --------------------------------------------------------
+
+@external
+def deposit(sub: uint256, usd_amount: uint256, weth_amount: uint256):
+    """
+    @notice Add collateral (pulled with transferFrom). Never refused.
+    """
+    assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
+    acct: Account = self.accounts[msg.sender][sub]
+    if usd_amount != 0:
+        assert extcall usd.transferFrom(msg.sender, self, usd_amount, default_return_value=True), "margin: transfer failed"
+        self.accounts[msg.sender][sub].usd = acct.usd + usd_amount
+        self.total_usd += usd_amount
+    if weth_amount != 0:
+        assert extcall weth.transferFrom(msg.sender, self, weth_amount, default_return_value=True), "margin: transfer failed"
+        self.accounts[msg.sender][sub].weth = acct.weth + weth_amount
+        self.total_weth += weth_amount
+    log Deposited(owner=msg.sender, sub=sub, usd_amount=usd_amount, weth_amount=weth_amount)
+
+
+@external
+def withdraw(sub: uint256, usd_amount: uint256, weth_amount: uint256):
+    """
+    @notice Remove collateral; with open positions this is risk-increasing:
+            oracle FRESH and initial margin after the withdrawal required.
+    """
+    assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
+    acct: Account = self.accounts[msg.sender][sub]
+    assert acct.usd >= usd_amount and acct.weth >= weth_amount, "margin: insufficient collateral"
+    acct.usd -= usd_amount
+    acct.weth -= weth_amount
+    self.accounts[msg.sender][sub].usd = acct.usd
+    self.accounts[msg.sender][sub].weth = acct.weth
+    self.total_usd -= usd_amount
+    self.total_weth -= weth_amount
+    if len(acct.positions) != 0:
+        self._require_initial(acct)
+    if usd_amount != 0:
+        assert extcall usd.transfer(msg.sender, usd_amount, default_return_value=True), "margin: transfer failed"
+    if weth_amount != 0:
+        assert extcall weth.transfer(msg.sender, weth_amount, default_return_value=True), "margin: transfer failed"
+    log Withdrawn(owner=msg.sender, sub=sub, usd_amount=usd_amount, weth_amount=weth_amount)
+
+
+@external
+def set_mode(sub: uint256, mode: uint256):
+    """
+    @notice Choose ISOLATED (0), CROSS (1) or PORTFOLIO (2); checks initial
+            margin in the new mode (risk-increasing when it lowers it).
+    """
+    assert mode <= MODE_PORTFOLIO, "margin: unknown mode"
+    acct: Account = self.accounts[msg.sender][sub]
+    if mode == MODE_ISOLATED:
+        assert len(acct.positions) <= 1, "margin: isolated holds one position"
+    acct.mode = mode
+    self.accounts[msg.sender][sub].mode = mode
+    if len(acct.positions) != 0:
+        self._require_initial(acct)
+    log ModeChanged(owner=msg.sender, sub=sub, mode=mode)
+
+
+@external
+def open_short(sub: uint256, id: uint256, amount: uint256):
+    """
+    @notice Write `amount` options of series `id` from account (caller,
+            sub): the longs are minted to the caller. Risk-increasing.
+    """
+    assert amount >= staticcall series.min_size(), "margin: below min size"
+    assert staticcall series.is_listed(id), "margin: unknown series"
+    assert not staticcall series.is_expired(id), "margin: series expired"
+    acct: Account = self.accounts[msg.sender][sub]
+    acct = self._add(acct, id, -convert(amount, int256))
+    self.accounts[msg.sender][sub].positions = acct.positions
+    self.open_interest[id] += amount
+    self.total_short_units += amount
+    self._require_initial(acct)
+    extcall option_token.mint(msg.sender, id, amount)
+    log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=-convert(amount, int256))
+
+
+@external
+def close_short(sub: uint256, id: uint256, amount: uint256):
+    """
+    @notice Buy back: burn `amount` of the caller's longs of `id` against
+            the account's short. Risk-reducing: works in any oracle state.
+    """
+    assert amount != 0, "margin: zero amount"
+    acct: Account = self.accounts[msg.sender][sub]
+    i: uint256 = self._find(acct, id)
+    assert i < len(acct.positions) and acct.positions[i].amount <= -convert(amount, int256), "margin: no such short"
+    acct = self._add(acct, id, convert(amount, int256))
+    self.accounts[msg.sender][sub].positions = acct.positions
+    self.open_interest[id] -= amount
+    self.total_short_units -= amount
+    extcall option_token.burn(msg.sender, id, amount)
+    log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=convert(amount, int256))
+
+
+@external
+def deposit_long(sub: uint256, id: uint256, amount: uint256):
+    """
+    @notice Move `amount` longs of `id` from the caller into the account's
+            custody (approve the engine with setApprovalForAll first), so
+            spreads get credit in portfolio mode. Into an account short the
+            same series it closes the short instead. Never refused.
+    """
+    assert amount != 0, "margin: zero amount"
+    assert not staticcall series.is_expired(id), "margin: series expired"
+    acct: Account = self.accounts[msg.sender][sub]
+    i: uint256 = self._find(acct, id)
+    if i < len(acct.positions) and acct.positions[i].amount < 0:
+        assert acct.positions[i].amount <= -convert(amount, int256), "margin: deposit exceeds short"
+        acct = self._add(acct, id, convert(amount, int256))
+        self.accounts[msg.sender][sub].positions = acct.positions
+        self.open_interest[id] -= amount
+        self.total_short_units -= amount
+        extcall option_token.burn(msg.sender, id, amount)
+    else:
+        acct = self._add(acct, id, convert(amount, int256))
+        self.accounts[msg.sender][sub].positions = acct.positions
+        extcall option_token.safeTransferFrom(msg.sender, self, id, amount, b"")
+    log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=convert(amount, int256))
+
+
+@external
+def withdraw_long(sub: uint256, id: uint256, amount: uint256):
+    """
+    @notice Take `amount` custody longs of `id` out of the account.
+            Risk-increasing.
+    """
+    assert amount != 0, "margin: zero amount"
+    acct: Account = self.accounts[msg.sender][sub]
+    i: uint256 = self._find(acct, id)
+    assert i < len(acct.positions) and acct.positions[i].amount >= convert(amount, int256), "margin: no such long"
+    acct = self._add(acct, id, -convert(amount, int256))
+    self.accounts[msg.sender][sub].positions = acct.positions
+    if len(acct.positions) != 0:
+        self._require_initial(acct)
+    extcall option_token.safeTransferFrom(self, msg.sender, id, amount, b"")
+    log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=-convert(amount, int256))
+
+
+@external
+def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
+    """
+    @notice After expiry (settling the series if needed), close the
+            account's position in `id`: a short pays payoff into the
+            series pool from the account's collateral (USD first, then
+            WETH at the settlement price, rounded up); custody longs are
+            redeemed into the account. Anyone may call.
+    @return uint256 The value paid (short) or received (long), WAD USD.
+    """
+    acct: Account = self.accounts[owner][sub]
+    i: uint256 = self._find(acct, id)
+    assert i < len(acct.positions), "margin: no such position"
+    amount: int256 = acct.positions[i].amount
+    extcall series.settle(id)
+    payoff: uint256 = staticcall series.payoff_per_unit(id)
+    price: uint256 = staticcall series.settlement_price(id)
+    acct = self._add(acct, id, -amount)
+    value: uint256 = 0
+    if amount < 0:
+        units: uint256 = convert(-amount, uint256)
+        self.open_interest[id] -= units
+        self.total_short_units -= units
+        owed: uint256 = math._mul_div(payoff, units, c.WAD, True)  # WAD USD, rounded up
+        usd_pay: uint256 = min(acct.usd, math._ceil_div(owed, USD_TO_WAD))
+        rest: uint256 = owed - min(owed, usd_pay * USD_TO_WAD)
+        weth_pay: uint256 = min(acct.weth, math._mul_div(rest, c.WAD, price, True))
+        paid: uint256 = usd_pay * USD_TO_WAD + math._mul_div(weth_pay, price, c.WAD, False)
+        shortfall: uint256 = owed - min(owed, paid)
+        acct.usd -= usd_pay
+        acct.weth -= weth_pay
+        self.total_usd -= usd_pay
+        self.total_weth -= weth_pay
+        if usd_pay != 0 or weth_pay != 0:
+            extcall usd.approve(series.address, usd_pay)
+            extcall weth.approve(series.address, weth_pay)
+            extcall series.pay_in(id, usd_pay, weth_pay)
+        self.bad_debt += shortfall
+        value = paid
+        log Settled(owner=owner, sub=sub, id=id, paid_value=paid, shortfall=shortfall)
+    else:
+        units: uint256 = convert(amount, uint256)
+        usd_before: uint256 = staticcall usd.balanceOf(self)
+        weth_before: uint256 = staticcall weth.balanceOf(self)
+        value = extcall series.redeem(id, units)
+        got_usd: uint256 = staticcall usd.balanceOf(self) - usd_before
+        got_weth: uint256 = staticcall weth.balanceOf(self) - weth_before
+        acct.usd += got_usd
+        acct.weth += got_weth
+        self.total_usd += got_usd
+        self.total_weth += got_weth
+        log Settled(owner=owner, sub=sub, id=id, paid_value=value, shortfall=0)
+    self.accounts[owner][sub] = acct
+    return value
+
+
+@external
+@reentrant
+def onERC1155Received(operator: address, sender: address, id: uint256, amount: uint256, data: Bytes[1024]) -> bytes4:
+    """
+    @notice Accepts the option token only (custody of deposited longs).
+    """
+    assert msg.sender == option_token.address, "margin: not the option token"
+    return ERC1155_RECEIVED
+
+
+# --- views ------------------------------------------------------------------
+
+@view
+@external
+def account(owner: address, sub: uint256) -> (uint256, uint256, uint256, uint256):
+    """
+    @notice (mode, usd, weth, number of positions).
+    """
+    acct: Account = self.accounts[owner][sub]
+    return acct.mode, acct.usd, acct.weth, len(acct.positions)
+
+
+@view
+@external
+def positions(owner: address, sub: uint256) -> DynArray[Position, MAX_POSITIONS]:
+    return self.accounts[owner][sub].positions
+
+
+@view
+@external
+def margin(owner: address, sub: uint256) -> Margin:
+    """
+    @notice Equity, initial and maintenance requirement, and health of the
+            account at the current protocol price (any oracle status).
+    """
+    return self._margin(self.accounts[owner][sub], self._spot(), False)
+
+
+@view
+@external
+def scenario_pnl(owner: address, sub: uint256) -> int256[risk.NUM_SCENARIOS]:
+    """
+    @notice The account's PnL (book plus WETH collateral) in each of the 33
+            portfolio scenarios, WAD USD, tail scenarios weighted.
+    """
+    return self._scenario_pnl(self.accounts[owner][sub], self._spot())
+
+
+@view
+@external
+def collateral_adequacy() -> uint256:
+    """
+    @notice Haircut collateral value held / notional of outstanding shorts
+            (short option units * spot), WAD; max_value with no shorts.
+    """
+    spot: uint256 = self._spot()
+    notional: uint256 = self.total_short_units * spot // c.WAD
+    if notional == 0:
+        return max_value(uint256)
+    value: uint256 = self._collateral_value(self.total_usd, self.total_weth, spot)
+    return value * c.WAD // notional
+
+
+# --- internals --------------------------------------------------------------
+
+@view
+@internal
+def _spot() -> uint256:
+    p: uint256 = 0
+    s: uint256 = 0
+    p, s = staticcall oracle.price()
+    return p
+
+
+@pure
+@internal
+def _find(acct: Account, id: uint256) -> uint256:
+    for i: uint256 in range(MAX_POSITIONS):
+        if i >= len(acct.positions):
+            break
+        if acct.positions[i].id == id:
+            return i
+    return MAX_POSITIONS
+
+
+@view
+@internal
+def _add(acct: Account, id: uint256, delta: int256) -> Account:
+    """
+    @dev The account with `delta` added to its position in `id` (created
+         or removed as needed, respecting the 32-position cap and the
+         isolated mode's single position).
+    """
+    i: uint256 = self._find(acct, id)
+    out: Account = acct
+    if i == MAX_POSITIONS:
+        assert len(acct.positions) < MAX_POSITIONS, "margin: too many positions"
+        if acct.mode == MODE_ISOLATED:
+            assert len(acct.positions) == 0, "margin: isolated holds one position"
+        out.positions.append(Position(id=id, amount=delta))
+        return out
+    new_amount: int256 = acct.positions[i].amount + delta
+    if new_amount == 0:
+        last: uint256 = len(out.positions) - 1
+        out.positions[i] = out.positions[last]
+        out.positions.pop()
+    else:
+        out.positions[i].amount = new_amount
+    return out
+
+
+@view
+@internal
+def _collateral_value(usd_amount: uint256, weth_amount: uint256, spot: uint256) -> uint256:
+    v_usd: uint256 = usd_amount * USD_TO_WAD * (c.WAD - self.usd_haircut) // c.WAD
+    v_weth: uint256 = weth_amount * spot // c.WAD * (c.WAD - self.weth_haircut) // c.WAD
+    return v_usd + v_weth
+
+
+@view
+@internal
+def _value(p: Position, spot: uint256, fresh_vol: bool) -> Valued:
+    s: ISeries.Series = staticcall series.series(p.id)
+    a: int256 = 0
+    b: int256 = 0
+    rho: int256 = 0
+    m: int256 = 0
+    sig: int256 = 0
+    updated: uint256 = 0
+    a, b, rho, m, sig, updated = staticcall vol_feed.slice(s.expiry)
+    tte: uint256 = 0
+    if s.expiry > block.timestamp:
+        tte = s.expiry - block.timestamp
+        assert updated != 0, "margin: no vol slice"
+        if fresh_vol:
+            assert staticcall vol_feed.is_fresh(s.expiry), "margin: vol stale"
+    params: svi.Params = svi.Params(a=a, b=b, rho=rho, m=m, sigma=sig)
+    mark: uint256 = staticcall calculator.mark(spot, s.strike, tte, params, s.is_call, p.amount < 0)
+    return Valued(strike=s.strike, expiry=s.expiry, is_call=s.is_call, tte=tte, params=params, mark=mark)
+
+
+@view
+@internal
+def _scenario_pnl(acct: Account, spot: uint256) -> int256[risk.NUM_SCENARIOS]:
+    out: int256[risk.NUM_SCENARIOS] = empty(int256[risk.NUM_SCENARIOS])
+    pp: risk.PortfolioParams = self.pm_params
+    for p: Position in acct.positions:
+        v: Valued = self._value(p, spot, False)
+        base: int256 = convert(v.mark, int256)
+        vals: uint256[risk.NUM_SCENARIOS] = empty(uint256[risk.NUM_SCENARIOS])
+        if v.tte == 0:
+            for j: uint256 in range(risk.NUM_SCENARIOS):
+                vals[j] = v.mark
+        else:
+            vals = staticcall calculator.scenario_values(spot, v.strike, v.tte, v.params, v.is_call, pp)
+        for j: uint256 in range(risk.NUM_SCENARIOS):
+            d: int256 = (convert(vals[j], int256) - base) * p.amount // c.IWAD
+            out[j] += d
+    if acct.weth != 0:
+        for j: uint256 in range(risk.NUM_SCENARIOS):
+            if j < risk.NUM_GRID:
+                mult: uint256 = risk.SPOT_MULT[j // 3]
+                out[j] += (convert(mult, int256) - c.IWAD) * convert(acct.weth * spot // c.WAD, int256) // c.IWAD
+            elif j < risk.NUM_GRID + 4:
+                mult: uint256 = risk.SPOT_MULT[9 + j - risk.NUM_GRID]
+                out[j] += (convert(mult, int256) - c.IWAD) * convert(acct.weth * spot // c.WAD, int256) // c.IWAD
+    for j: uint256 in range(risk.NUM_GRID, risk.NUM_GRID + 4):
+        out[j] = out[j] * convert(pp.tail_weight, int256) // c.IWAD
+    return out
+
+
+@view
+@internal
+def _margin(acct: Account, spot: uint256, fresh_vol: bool) -> Margin:
+    collateral: uint256 = self._collateral_value(acct.usd, acct.weth, spot)
+    m: Margin = empty(Margin)
+    if acct.mode == MODE_PORTFOLIO:
+        equity: int256 = convert(collateral, int256)
+        shorts: uint256 = 0
+        for p: Position in acct.positions:
+            v: Valued = self._value(p, spot, fresh_vol)
+            equity += convert(v.mark, int256) * p.amount // c.IWAD
+            if p.amount < 0:
+                shorts += convert(-p.amount, uint256)
+        pnl: int256[risk.NUM_SCENARIOS] = self._scenario_pnl(acct, spot)
+        worst: int256 = 0
+        for j: uint256 in range(risk.NUM_SCENARIOS):
+            worst = min(worst, pnl[j])
+        loss: uint256 = convert(-worst, uint256)
+        extra: uint256 = math._mul_div(self.contingency * spot // c.WAD, shorts, c.WAD, True)
+        m.equity = equity
+        m.maintenance = math._mul_div(loss, self.mm_factor, c.WAD, True) + extra
+        m.initial = math._mul_div(loss, self.im_factor, c.WAD, True) + extra
+    else:
+        m.equity = convert(collateral, int256)
+        im: risk.StandardParams = self.im_params
+        mm: risk.StandardParams = self.mm_params
+        for p: Position in acct.positions:
+            if p.amount >= 0:
+                continue  # longs get no credit and need nothing
+            v: Valued = self._value(p, spot, fresh_vol)
+            units: uint256 = convert(-p.amount, uint256)
+            m.initial += math._mul_div(staticcall calculator.standard_requirement(spot, v.strike, v.mark, v.is_call, im), units, c.WAD, True)
+            m.maintenance += math._mul_div(staticcall calculator.standard_requirement(spot, v.strike, v.mark, v.is_call, mm), units, c.WAD, True)
+    if m.maintenance == 0:
+        m.health = max_value(uint256)
+    elif m.equity <= 0:
+        m.health = 0
+    else:
+        m.health = convert(m.equity, uint256) * c.WAD // m.maintenance
+    return m
+
+
+@view
+@internal
+def _require_initial(acct: Account):
+    """
+    @dev Risk-increasing actions: oracle FRESH, vol slices fresh, equity >=
+         initial requirement after the action.
+    """
+    p: uint256 = 0
+    status: uint256 = 0
+    p, status = staticcall oracle.price()
+    assert status == STATUS_FRESH, "margin: oracle not fresh"
+    m: Margin = self._margin(acct, p, True)
+    assert m.equity >= convert(m.initial, int256), "margin: below initial margin"

@@ -1,0 +1,88 @@
+"""Margin-engine fixtures: the protocol plus a vol surface, listed series and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from dsi.reference import margin as M
+
+WAD = 10**18
+DAY = 86_400
+SLICE = M.Svi(a=0.01, b=0.08, rho=-0.3, m=0.0, sigma=0.2)  # ~56% ATM at 30 days, put skew
+
+
+@dataclass
+class MarginWorld:
+    protocol: object
+    engine: object
+    vol_feed: object
+    expiry: int
+    ids: dict  # (strike, is_call) -> series id
+
+    def market(self, chain) -> M.Market:
+        tte = self.expiry - chain.blocks.head.timestamp
+        spot = self.protocol.oracle.price()[0] / WAD
+        return M.Market(spot=spot, surfaces={tte: SLICE}), tte
+
+
+@pytest.fixture(scope="session")
+def margin_world(project, protocol, chain):
+    p = protocol
+    d = p.deployer
+    vol_feed = project.VolFeed.deploy(p.reporter, 3 * DAY, sender=d)
+    expiry = chain.blocks.head.timestamp + 30 * DAY
+    vol_feed.push(expiry, *(int(round(x * WAD)) for x in (SLICE.a, SLICE.b, SLICE.rho, SLICE.m, SLICE.sigma)),
+                  sender=p.reporter)
+    calculator = project.RiskCalculator.deploy(sender=d)
+    engine = project.MarginEngine.deploy(p.series.address, p.option_token.address, p.oracle.address,
+                                         vol_feed.address, calculator.address, p.usd.address, p.weth.address,
+                                         sender=d)
+    p.option_token.set_minter(engine.address, True, sender=d)
+    p.series.set_payer(engine.address, True, sender=d)
+    ids = {}
+    for strike, is_call in ((3300, True), (3600, True), (2700, False), (2400, False), (3000, True), (3000, False)):
+        p.series.list_series(strike * WAD, expiry, is_call, False, sender=d)
+        ids[(strike, is_call)] = p.series.find_series(strike * WAD, expiry, is_call, False)
+    return MarginWorld(protocol=p, engine=engine, vol_feed=vol_feed, expiry=expiry, ids=ids)
+
+
+@pytest.fixture
+def fund_account(margin_world):
+    """fund_account(account, usd, weth=0, sub=0): mint and deposit collateral."""
+    p, engine = margin_world.protocol, margin_world.engine
+
+    def _fund(account, usd: float, weth: float = 0.0, sub: int = 0):
+        u, w = int(usd * 10**6), int(weth * WAD)
+        if u:
+            p.usd.mint(account, u, sender=p.deployer)
+            p.usd.approve(engine.address, u, sender=account)
+        if w:
+            p.weth.mint(account, w, sender=p.deployer)
+            p.weth.approve(engine.address, w, sender=account)
+        engine.deposit(sub, u, w, sender=account)
+
+    return _fund
+
+
+# --- Fast reverts -----------------------------------------------------------
+# ape-foundry renders a full call trace (debug_traceTransaction) on every revert,
+# 0.3-20 s each for the heavier contracts. Tests only need the revert reason, so
+# the error is built without rendering the trace. Only affects this test session.
+def _fast_reverts():
+    from ape.exceptions import ContractLogicError, TransactionError
+    from ape_foundry.provider import FoundryProvider
+
+    def _handle_execution_reverted(self, exception, revert_message=None, **kwargs):
+        if revert_message == "0x" or not revert_message:
+            revert_message = TransactionError.DEFAULT_MESSAGE
+        if revert_message.startswith("revert: "):
+            revert_message = revert_message[8:]
+        kwargs.pop("trace", None)
+        return ContractLogicError(base_err=exception, revert_message=revert_message, **kwargs)
+
+    FoundryProvider._handle_execution_reverted = _handle_execution_reverted
+
+
+_fast_reverts()
