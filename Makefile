@@ -33,8 +33,17 @@ $(NODE_STAMP): package.json package-lock.json
 	node_modules/.bin/anvil --version
 	touch $@
 
-compile: setup
-	$(APE) compile
+# ape recompiles only the files that changed, not the contracts importing a changed
+# module, so any source change forces a full rebuild (a stale OptionPricer once hid a
+# math change from the tests).
+SOURCES := $(shell find contracts -name '*.vy' -o -name '*.vyi')
+BUILD_STAMP := .build/.sources-stamp
+
+$(BUILD_STAMP): $(SOURCES) ape-config.yaml $(STAMP) $(NODE_STAMP)
+	$(APE) compile --force
+	touch $@
+
+compile: setup $(BUILD_STAMP)
 
 test: setup compile
 	$(APE) test tests -q -p no:cacheprovider

@@ -11,7 +11,7 @@
         and greeks in WAD. Probabilities from `norm_cdf`/`norm_pdf` are WAD;
         `*_e36` variants give 1e36 fixed point for tail precision.
 
-        Domain (reverts outside it with a `pricer:` reason): 0 < spot <= 1e36,
+        Domain (reverts outside it with a `pricer:` reason): 0 < spot <= 1e33,
         0.001 <= strike/spot <= 1000, tte <= 10 years, 0 < vol <= 1000%,
         |rate| <= 100%. tte == 0 prices at intrinsic value.
 

@@ -7,6 +7,7 @@ gas of the deployed OptionPricer is then measured on the connected network (anvi
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from dsi.bench import margin as margin_bench
 from dsi.bench import oracle as oracle_bench
 from dsi.bench import pricing
 from dsi.bench.report import format_table, write_rows
@@ -33,7 +34,7 @@ def cli(network, points):
     for name, gas in calls.items():
         click.echo(f"  {name:<36} {gas:>8}")
 
-    market_rows = oracle_bench.measure(project, accounts, chain)
+    market_rows = oracle_bench.measure(project, accounts, chain) + margin_bench.measure(project, accounts, chain)
     click.echo(f"\nMarket and oracle on {network.name if hasattr(network, 'name') else network} "
                "(execution gas: excludes the 21,000 base and calldata):")
     click.echo(format_table(market_rows))

@@ -18,12 +18,13 @@
         `normal` in E36 with one Gaussian exponential shared by d1 and d2
         (S phi(d1) = K DF phi(d2)). s = vol * sqrt(T) is carried in E27.
 
-        Rounding: prices round in the protocol's favour. `roundup = True`
-        (a liability the protocol is owed or must cover: a short's mark, a
-        requirement) rounds up; `roundup = False` (an asset credited to a
-        user: a long's mark) rounds down. The approximation error itself is
-        ~1e-16 relative and below one wei of a WAD price for spots below
-        1e3 USD... see README for measured figures.
+        Rounding: `roundup = True` (a liability: a short's mark, a
+        requirement) rounds the computed value up, `roundup = False` (an
+        asset credited to a user: a long's mark) rounds it down. The
+        computed value itself carries ~1e-18 x (spot + strike) of
+        approximation error in either direction (measured against a
+        50-digit reference), so the direction is guaranteed at the rounding
+        step, not beyond the approximation; see README for measured figures.
 """
 
 from snekmate.utils import math
@@ -62,13 +63,13 @@ struct Greeks:
 def _check(spot: uint256, strike: uint256, tte: uint256, vol: uint256, rate: int256):
     """
     @dev Reverts with a `pricer:` reason outside the documented domain:
-         0 < spot <= 1e36, 0.001 <= strike/spot <= 1000, tte <= 10 years,
+         0 < spot <= 1e33, 0.001 <= strike/spot <= 1000, tte <= 10 years,
          0 < vol <= 1000%, |rate| <= 100%.
     """
     assert spot != 0, "pricer: zero spot"
     assert strike != 0, "pricer: zero strike"
     assert spot <= c.SPOT_MAX, "pricer: spot too large"
-    # spot <= 1e36 and strike <= 1e39 once the first bound holds: the
+    # spot <= 1e33 and strike <= 1e36 once the first bound holds: the
     # products below are < 1e60, so unchecked arithmetic is exact.
     assert strike <= unsafe_mul(spot, c.MONEYNESS_BAND), "pricer: strike/spot out of band"
     assert unsafe_mul(strike, c.MONEYNESS_BAND) >= spot, "pricer: strike/spot out of band"
@@ -189,7 +190,8 @@ def _price(spot: uint256, strike: uint256, tte: uint256, vol: uint256, rate: int
         fwd_intrinsic = spot - su.kdf
     elif not is_call and su.kdf > spot:
         fwd_intrinsic = su.kdf - spot
-    return self._div_e36(leg.price + fwd_intrinsic * c.E36, roundup)
+    # fwd_intrinsic is whole wei: adding it after the division rounds identically.
+    return self._div_e36(leg.price, roundup) + fwd_intrinsic
 
 
 @internal
@@ -233,9 +235,9 @@ def _greeks(spot: uint256, strike: uint256, tte: uint256, vol: uint256, rate: in
     decay: uint256 = spot * pdf1 // c.E36 * vol // c.WAD * c.E27 // (2 * su.sqrt_tau)
     carry: int256 = 0
     if is_call:
-        carry = -(rate * convert(su.kdf * nd2 // c.E36, int256) // c.IWAD)
+        carry = -(rate * convert(math._mul_div(su.kdf, nd2, c.E36, False), int256) // c.IWAD)
     else:
-        carry = rate * convert(su.kdf * (c.E36 - nd2) // c.E36, int256) // c.IWAD
+        carry = rate * convert(math._mul_div(su.kdf, c.E36 - nd2, c.E36, False), int256) // c.IWAD
     g.theta = -convert(decay, int256) + carry
     return g
 
@@ -313,12 +315,21 @@ def _implied_vol(price: uint256, spot: uint256, strike: uint256, tte: uint256, r
         vega: uint256 = self._vega_of(spot, su, leg)
         nxt: uint256 = 0
         if vega != 0:
+            # 512-bit mul-div: the residual times 1e18 exceeds 2^256 for
+            # prices above ~115,792 USD.
             if leg.price > target:
-                dn: uint256 = (leg.price - target) * c.WAD // vega
+                dn: uint256 = math._mul_div(leg.price - target, c.WAD, vega, False)
+                if dn <= IV_VOL_TOL:
+                    return sigma - min(dn, sigma)
                 if dn < sigma:
                     nxt = sigma - dn
             else:
-                nxt = sigma + (target - leg.price) * c.WAD // vega
+                up: uint256 = math._mul_div(target - leg.price, c.WAD, vega, False)
+                if up <= IV_VOL_TOL:
+                    # Converged: a step this small may round onto the bracket's
+                    # edge, which must not send the search into bisection.
+                    return sigma + up
+                nxt = sigma + up
         if nxt <= lo or nxt >= hi:
             if nxt >= hi and hi == c.VOL_MAX and not cap_tried:
                 # Try the cap itself once: above it the search must revert.

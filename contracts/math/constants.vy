@@ -19,7 +19,9 @@ YEAR: constant(uint256) = 31_536_000
 
 # @dev Documented input domain of the pricer (a revert outside it, never a
 # silently wrong number).
-SPOT_MAX: constant(uint256) = 10 ** 36  # 1e18 USD per unit
+# @dev 1e15 USD per unit: with strike <= 1000 x spot and a discount factor up
+# to e^10, K * DF * 1e36 stays below 2^256 in the E36 * WAD price arithmetic.
+SPOT_MAX: constant(uint256) = 10 ** 33
 MONEYNESS_BAND: constant(uint256) = 1_000  # 1/1000 <= strike / spot <= 1000
 VOL_MAX: constant(uint256) = 10 * 10 ** 18  # 1,000% annualised
 TTE_MAX: constant(uint256) = 10 * YEAR  # ten years

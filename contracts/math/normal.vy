@@ -177,7 +177,8 @@ def _cdf_given_gauss(x: int256, g: uint256) -> uint256:
 def _cdf_e36(x: int256) -> uint256:
     """
     @dev Standard normal CDF Phi(x) in E36 for a WAD x. Absolute error
-         < 1e-17, relative error < 1e-15 where Phi(x) >= 1e-30. Gas: ~400
+         < 1e-17, relative error < 1e-15 where Phi(x) >= 1e-21 (below
+         that the 1e-36 unit itself dominates). Gas: ~400
          for |x| <= 0.66291, ~1,700 beyond.
     @param x The WAD argument (any int256 except min_value).
     @return uint256 Phi(x) * 1e36, truncated.

@@ -1,0 +1,77 @@
+"""Session fixtures for the DSI test suite: role-named accounts and the deployed OptionPricer.
+
+Accounts are ape's deterministic test accounts (ape's `accounts` fixture *is*
+`accounts.test_accounts`; `test.number_of_accounts` in ape-config.yaml), named by protocol role.
+The pricer is stateless, so one deployment serves the whole session.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+# `from dsi.reference import pricing as ref` and `import pricer_support` from any test module.
+for path in (ROOT, TESTS):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def writer(accounts):
+    """Sells (writes) options."""
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def buyer(accounts):
+    """Buys options."""
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def keeper(accounts):
+    """Runs settlement and liquidations."""
+    return accounts[3]
+
+
+def _fresh_build(project, name: str):
+    """`name` compiled now from the working tree, bypassing ape's build cache.
+
+    ape-config.yaml excludes the imported modules (`math/*.vy`) from compilation, so ape does not
+    track them as sources: an edit to contracts/math/*.vy leaves OptionPricer's cached bytecode in
+    .build/ untouched, and `ape compile` / `ape test` would silently test the old math.
+    """
+    from ape import compilers
+
+    source = Path(project.contracts_folder) / f"{name}.vy"
+    for contract_type in compilers.compile([source], project=project):
+        if contract_type.name == name:
+            return contract_type
+    raise LookupError(name)
+
+
+@pytest.fixture(scope="session")
+def pricer(project, deployer):
+    """The stateless Black-76 / SVI / normal-distribution pricer, deployed once per session."""
+    container = project.OptionPricer
+    fresh = _fresh_build(project, "OptionPricer")
+    if fresh.runtime_bytecode != container.contract_type.runtime_bytecode:
+        from ape.contracts import ContractContainer
+
+        warnings.warn(
+            "ape's cached OptionPricer is stale (contracts/math/*.vy changed since it was built); "
+            "testing a fresh build of the working tree instead. `ape compile --force` refreshes the cache.",
+            stacklevel=1,
+        )
+        container = ContractContainer(fresh)
+    return container.deploy(sender=deployer)
