@@ -3,7 +3,11 @@
 `deploy(project, accounts, params)` builds, in order: the two collateral tokens, the WETH/USD
 spot pool (seeded at `params.spot`), the ERC-3156 flash lender (funded), the TWAP oracle over
 the pool, the pushed price feed (with the reporter role), the protocol oracle combining them,
-and the option pricer. It returns a `Protocol` with named contracts and role accounts.
+the option pricer, and the options layer: the ERC-1155 option token, the series registry
+(listing, settlement pools; the deployer is a lister) and the fully collateralised options
+vault (a minter of the token and a payer into the settlement pools; the series registry is a
+minter too, to burn on redemption). It returns a `Protocol` with named contracts and role
+accounts.
 
 `project` and `accounts` are Ape's (`from ape import project, accounts`) on any network; the
 same wiring runs in tests (anvil), `ape run` scripts, and later the lab.
@@ -12,6 +16,7 @@ same wiring runs in tests (anvil), `ape run` scripts, and later the lab.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 
 WAD = 10**18
 USD_DECIMALS = 6
@@ -36,6 +41,10 @@ class Params:
     feed_max_age: int = 3_600  # seconds before the feed is stale
     max_deviation: float = 0.10  # feed vs TWAP / spot
     max_spot_deviation: float = 0.05  # spot vs TWAP
+    max_tenor: int = 365 * 86_400  # seconds: the longest expiry a series may be listed with
+    strike_band_min: float = 0.2  # lowest listable strike, x the oracle price
+    strike_band_max: float = 5.0  # highest listable strike, x the oracle price
+    min_option_size: float = 0.01  # options (on 1 WETH each): the smallest position (dust)
 
     def validate(self) -> "Params":
         errors = []
@@ -62,6 +71,14 @@ class Params:
         for name in ("max_deviation", "max_spot_deviation"):
             if not 0.005 <= getattr(self, name) <= 0.5:
                 errors.append(f"{name} must be within 0.005..0.5")
+        if not 86_400 <= self.max_tenor <= 730 * 86_400:
+            errors.append("max_tenor must be within 86400..63072000 s (1 day..2 years)")
+        if not 0.01 <= self.strike_band_min <= 1:
+            errors.append("strike_band_min must be within 0.01..1")
+        if not 1 <= self.strike_band_max <= 100:
+            errors.append("strike_band_max must be within 1..100")
+        if not 1e-6 <= self.min_option_size <= 1:
+            errors.append("min_option_size must be within 1e-6..1")
         if errors:
             raise ValueError("invalid protocol parameters: " + "; ".join(errors))
         return self
@@ -88,12 +105,17 @@ class Protocol:
     oracle: object
     pricer: object
     extra: dict = field(default_factory=dict)
+    option_token: object = None
+    series: object = None
+    vault: object = None
 
     def __getattr__(self, name):
-        # Role accounts as attributes: protocol.writer, protocol.keeper, ...
-        accounts = self.__dict__.get("accounts", {})
-        if name in accounts:
-            return accounts[name]
+        # Role accounts (protocol.writer, protocol.keeper, ...) and contracts added by later
+        # layers (protocol.engine, protocol.vol_feed, ...) as attributes.
+        for bag in ("accounts", "extra"):
+            values = self.__dict__.get(bag, {})
+            if name in values:
+                return values[name]
         raise AttributeError(name)
 
     def usd_units(self, amount: float) -> int:
@@ -101,6 +123,11 @@ class Protocol:
 
     def weth_units(self, amount: float) -> int:
         return int(round(amount * 10**WETH_DECIMALS))
+
+
+def to_wad(x: float) -> int:
+    """A decimal parameter as a WAD integer, exactly as written (0.2 -> 2e17)."""
+    return int(Decimal(str(x)) * WAD)
 
 
 def role_accounts(accounts) -> dict:
@@ -148,5 +175,39 @@ def deploy(project, accounts, params: Params | None = None) -> Protocol:
     )
     oracle.poke(sender=roles["keeper"])
     pricer = project.OptionPricer.deploy(sender=d)
+
+    option_token = project.OptionToken.deploy("dsi://options/", sender=d)
+    series = project.OptionSeries.deploy(
+        oracle.address, option_token.address, weth.address, usd.address, params.max_tenor,
+        to_wad(params.strike_band_min), to_wad(params.strike_band_max), to_wad(params.min_option_size),
+        sender=d,
+    )
+    vault = project.OptionsVault.deploy(series.address, sender=d)
+    option_token.set_minter(vault.address, True, sender=d)
+    option_token.set_minter(series.address, True, sender=d)  # burns on redemption
+    series.set_payer(vault.address, True, sender=d)
+    series.set_lister(d, True, sender=d)
     return Protocol(params=params, accounts=roles, usd=usd, weth=weth, pool=pool, lender=lender, twap=twap,
-                    feed=feed, oracle=oracle, pricer=pricer)
+                    feed=feed, oracle=oracle, pricer=pricer, option_token=option_token, series=series,
+                    vault=vault)
+
+
+DAY = 86_400
+
+
+def deploy_margin(project, protocol: Protocol, vol_max_age: int = 3 * DAY) -> Protocol:
+    """Add the margin layer to a deployed protocol: the vol feed (the reporter pushes SVI
+    slices), the risk calculator and the margin engine, with the engine a minter of the option
+    token and a payer into the series' settlement pools. Sets `protocol.vol_feed`,
+    `protocol.calculator`, `protocol.engine` (in `extra` too) and returns the protocol."""
+    d = protocol.deployer
+    vol_feed = project.VolFeed.deploy(protocol.reporter, vol_max_age, sender=d)
+    calculator = project.RiskCalculator.deploy(sender=d)
+    engine = project.MarginEngine.deploy(
+        protocol.series.address, protocol.option_token.address, protocol.oracle.address, vol_feed.address,
+        calculator.address, protocol.usd.address, protocol.weth.address, sender=d,
+    )
+    protocol.option_token.set_minter(engine.address, True, sender=d)
+    protocol.series.set_payer(engine.address, True, sender=d)
+    protocol.extra.update(vol_feed=vol_feed, calculator=calculator, engine=engine)
+    return protocol

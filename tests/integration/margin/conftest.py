@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from dsi.protocol import deploy_margin
 from dsi.reference import margin as M
 
 WAD = 10**18
@@ -29,18 +30,12 @@ class MarginWorld:
 
 @pytest.fixture(scope="session")
 def margin_world(project, protocol, chain):
-    p = protocol
+    p = deploy_margin(project, protocol)
     d = p.deployer
-    vol_feed = project.VolFeed.deploy(p.reporter, 3 * DAY, sender=d)
+    vol_feed, engine = p.vol_feed, p.engine
     expiry = chain.blocks.head.timestamp + 30 * DAY
     vol_feed.push(expiry, *(int(round(x * WAD)) for x in (SLICE.a, SLICE.b, SLICE.rho, SLICE.m, SLICE.sigma)),
                   sender=p.reporter)
-    calculator = project.RiskCalculator.deploy(sender=d)
-    engine = project.MarginEngine.deploy(p.series.address, p.option_token.address, p.oracle.address,
-                                         vol_feed.address, calculator.address, p.usd.address, p.weth.address,
-                                         sender=d)
-    p.option_token.set_minter(engine.address, True, sender=d)
-    p.series.set_payer(engine.address, True, sender=d)
     ids = {}
     for strike, is_call in ((3300, True), (3600, True), (2700, False), (2400, False), (3000, True), (3000, False)):
         p.series.list_series(strike * WAD, expiry, is_call, False, sender=d)
