@@ -1,0 +1,1 @@
+"""Named stress scenarios with explicit pass criteria (the lab's catalog; growing)."""
