@@ -41,11 +41,11 @@ class Result:
         return all(ok for _, ok, _ in self.criteria)
 
 
-def _net_value(p, owner, sub, spot) -> float:
+def _net_value(p, chain, owner, sub, spot) -> float:
     engine, calc = p.engine, p.calculator
     _, usd, weth, _ = engine.account(owner, sub)
     value = usd / 1e6 + weth / 1e18 * spot / WAD
-    now = p.chain.blocks.head.timestamp
+    now = chain.blocks.head.timestamp
     for pos in engine.positions(owner, sub):
         s = p.series.series(pos.id)
         a, b, rho, m, sig, _ = p.vol_feed.slice(s.expiry)
@@ -56,7 +56,6 @@ def _net_value(p, owner, sub, spot) -> float:
 
 def run(project, accounts, chain, gaps=(0.80, 0.80, 0.78), leverage=1.2) -> Result:
     p = deploy_margin(project, deploy(project, accounts))
-    p.extra["chain"] = chain
     d, writer, reporter, keeper = p.deployer, p.writer, p.reporter, p.keeper
     expiry = chain.blocks.head.timestamp + 30 * DAY
     p.vol_feed.push(expiry, *SLICE, sender=reporter)
@@ -103,7 +102,7 @@ def run(project, accounts, chain, gaps=(0.80, 0.80, 0.78), leverage=1.2) -> Resu
                 "sub": sub, "mode": "cross" if mode == 1 else "portfolio", "strike": strike,
                 "equity": m.equity / WAD, "maintenance": m.maintenance / WAD,
                 "health": (m.health / WAD) if m.health < 2**255 else float("inf"),
-                "net_value": _net_value(p, writer, sub, spot),
+                "net_value": _net_value(p, chain, writer, sub, spot),
             })
         result.steps.append({
             "step": step, "market": price, "oracle": spot / WAD, "status": STATUS[status],
