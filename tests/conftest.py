@@ -22,26 +22,34 @@ for path in (ROOT, TESTS):
 
 
 @pytest.fixture(scope="session")
-def deployer(accounts):
-    return accounts[0]
+def roles(accounts):
+    """Role -> account, from the one role table the protocol deployer uses."""
+    from dsi.protocol import role_accounts
+
+    return role_accounts(accounts)
 
 
 @pytest.fixture(scope="session")
-def writer(accounts):
+def deployer(roles):
+    return roles["deployer"]
+
+
+@pytest.fixture(scope="session")
+def writer(roles):
     """Sells (writes) options."""
-    return accounts[1]
+    return roles["writer"]
 
 
 @pytest.fixture(scope="session")
-def buyer(accounts):
+def buyer(roles):
     """Buys options."""
-    return accounts[2]
+    return roles["buyer"]
 
 
 @pytest.fixture(scope="session")
-def keeper(accounts):
+def keeper(roles):
     """Runs settlement and liquidations."""
-    return accounts[3]
+    return roles["keeper"]
 
 
 def _fresh_build(project, name: str):

@@ -8,7 +8,7 @@ checks) and the account switched to its mode at the end.
 
 from __future__ import annotations
 
-from dsi.bench.oracle import _exec_gas_view, _row
+from dsi.bench.report import exec_gas_view, node_row
 from dsi.protocol import deploy, deploy_margin
 
 WAD = 10**18
@@ -43,6 +43,6 @@ def measure(project, accounts, chain, counts=(1, 4, 16, 32)) -> list[dict]:
                 p.engine.open_short(sub, ids[i], WAD // 10, sender=writer)
             if code != 1:
                 p.engine.set_mode(sub, code, sender=writer)
-            gas = _exec_gas_view(p.engine, "margin", writer, sub, sender=writer)
-            rows.append(_row(f"margin {mode} {n} position{'s' if n > 1 else ''}", gas))
+            gas = exec_gas_view(p.engine, "margin", writer, sub, sender=writer)
+            rows.append(node_row(f"margin {mode} {n} position{'s' if n > 1 else ''}", gas))
     return rows

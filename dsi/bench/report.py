@@ -15,6 +15,27 @@ REPORT = ROOT / "reports" / "gas.json"
 FIELDS = ("name", "gas_median", "gas_max", "max_abs_err", "max_rel_err")
 
 
+def calldata_gas(data: bytes) -> int:
+    return sum(16 if b else 4 for b in data)
+
+
+def exec_gas_view(contract, method, *args, sender) -> int:
+    """Execution gas of a view on a node: eth_estimateGas minus the 21,000 base and calldata."""
+    data = getattr(contract, method).encode_input(*args)
+    est = getattr(contract, method).estimate_gas_cost(*args, sender=sender)
+    return est - 21_000 - calldata_gas(bytes(data))
+
+
+def exec_gas_tx(receipt) -> int:
+    """Execution gas of a mined transaction: gas_used minus the 21,000 base and calldata."""
+    return receipt.gas_used - 21_000 - calldata_gas(bytes(receipt.transaction.data))
+
+
+def node_row(name, gas):
+    """A single-measurement row (no error columns) for a figure read off a node."""
+    return {"name": name, "gas_median": gas, "gas_max": gas, "max_abs_err": None, "max_rel_err": None, "points": 1}
+
+
 def write_rows(rows: list[dict], path: Path = REPORT) -> Path:
     existing = {}
     if path.exists():
