@@ -17,8 +17,11 @@
           `updated_at` at refresh, the series terms (strike, expiry,
           is_call), the mark m0 at S0 and the 33 scenario values v_j at S0
           (WAD USD per option), each quantised to Q = 1e-9 USD as
-          floor(x / Q) in a uint64 lane, four lanes per storage word
-          (nine words hold v_0..v_32 and m0; two header words the rest).
+          floor(x / Q) in a 51-bit lane (values up to 2.25e6 USD per
+          option; a larger one makes `refresh` revert and the series stays
+          on the live path), five lanes per storage word: seven words hold
+          v_0..v_32 and m0, two header words the rest. Nine cold reads per
+          position instead of a 33-scenario revaluation.
         - valid: the array exists, the slice's `updated_at` is unchanged
           since the refresh, |spot / S0 - 1| <= `drift_tolerance`, the
           array is at most `max_age` seconds old and the series has not
@@ -64,18 +67,22 @@ initializes: ownable
 from ..math import constants as c
 # @dev WAD units.
 from ..math import risk
-# @dev The scenario table (spot multipliers) and the PortfolioParams struct.
+# @dev The scenario table, the PortfolioParams struct and `_mark`: the live
+#      mark is priced here (one internal call per position, no external call).
 from ..math import svi
-# @dev The slice struct passed to the calculator.
+# @dev The slice struct.
 
 exports: (ownable.owner, ownable.transfer_ownership)
 
 MAX_POSITIONS: constant(uint256) = 32
 STATUS_FRESH: constant(uint256) = 0
 QUANTUM: constant(uint256) = 10 ** 9  # 1e-9 USD in WAD
-LANE_MASK: constant(uint256) = 2 ** 64 - 1
+LANE_BITS: constant(uint256) = 51
+LANES: constant(uint256) = 5  # per word
+LANE_MASK: constant(uint256) = 2 ** 51 - 1
+TIME_MASK: constant(uint256) = 2 ** 64 - 1
 HEADER_WORDS: constant(uint256) = 2
-VALUE_WORDS: constant(uint256) = 9  # 36 lanes: v_0..v_32, m0 (lane 33), two spare
+VALUE_WORDS: constant(uint256) = 7  # 35 lanes: v_0..v_32, m0 (lane 33), one spare
 MARK_LANE: constant(uint256) = 33
 DRIFT_MAX: constant(uint256) = 5 * 10 ** 16  # 5%
 AGE_MIN: constant(uint256) = 60
@@ -173,7 +180,7 @@ def refresh(id: uint256):
     assert block.timestamp - updated <= staticcall vol_feed.max_age(), "riskarrays: vol stale"
     tte: uint256 = s.expiry - block.timestamp
     pp: risk.PortfolioParams = self._pp()
-    mark: uint256 = staticcall calculator.mark(spot, s.strike, tte, p, s.is_call, False)
+    mark: uint256 = risk._mark(spot, s.strike, tte, p, s.is_call, False)
     vals: uint256[risk.NUM_SCENARIOS] = staticcall calculator.scenario_values(spot, s.strike, tte, p, s.is_call, pp)
     assert spot < 2 ** 128 and s.strike < 2 ** 128, "riskarrays: value too large"
     words: uint256[HEADER_WORDS + VALUE_WORDS] = empty(uint256[HEADER_WORDS + VALUE_WORDS])
@@ -183,8 +190,8 @@ def refresh(id: uint256):
     if s.is_call:
         words[1] |= IS_CALL_BIT
     for j: uint256 in range(risk.NUM_SCENARIOS):
-        words[HEADER_WORDS + j // 4] |= self._lane(vals[j]) << (64 * (j % 4))
-    words[HEADER_WORDS + MARK_LANE // 4] |= self._lane(mark) << (64 * (MARK_LANE % 4))
+        words[HEADER_WORDS + j // LANES] |= self._lane(vals[j]) << (LANE_BITS * (j % LANES))
+    words[HEADER_WORDS + MARK_LANE // LANES] |= self._lane(mark) << (LANE_BITS * (MARK_LANE % LANES))
     self._arrays[id] = words
     log Refreshed(id=id, spot=spot, vol_updated=updated)
 
@@ -203,8 +210,8 @@ def evaluate(positions: DynArray[IRiskArrays.Position, MAX_POSITIONS], weth_amou
             it off every position is revalued live (tests and the lab
             compare the two). With `fresh_vol` every unexpired position's
             vol slice must be fresh ("riskarrays: vol stale").
-    @dev Gas: ~40k per position with valid arrays (eleven cold words and
-         one live mark), ~170k per position live.
+    @dev Gas: ~45k per position with valid arrays (nine cold words and
+         one live mark), ~270k per position live.
     """
     out: IRiskArrays.Book = empty(IRiskArrays.Book)
     pp: risk.PortfolioParams = self._pp()
@@ -221,7 +228,7 @@ def evaluate(positions: DynArray[IRiskArrays.Position, MAX_POSITIONS], weth_amou
         h0: uint256 = self._arrays[pos.id][0]
         h1: uint256 = self._arrays[pos.id][1]
         strike: uint256 = h1 & (2 ** 128 - 1)
-        expiry: uint256 = (h1 >> 128) & LANE_MASK
+        expiry: uint256 = (h1 >> 128) & TIME_MASK
         is_call: bool = h1 & IS_CALL_BIT != 0
         if h1 == 0:
             s: ISeries.Series = staticcall series.series(pos.id)
@@ -237,7 +244,11 @@ def evaluate(positions: DynArray[IRiskArrays.Position, MAX_POSITIONS], weth_amou
             tte = expiry - block.timestamp
             assert updated != 0, "riskarrays: no vol slice"
             assert block.timestamp - updated <= vol_age, "riskarrays: vol stale"
-        mark: uint256 = staticcall calculator.mark(spot, strike, tte, p, is_call, short)
+        mark: uint256 = 0
+        if tte == 0:
+            mark = risk._price_at(spot, strike, 0, 0, p, is_call, short)  # intrinsic
+        else:
+            mark = risk._mark(spot, strike, tte, p, is_call, short)
         out.value += convert(mark, int256) * pos.amount // c.IWAD
         if short:
             out.shorts += convert(-pos.amount, uint256)
@@ -245,20 +256,21 @@ def evaluate(positions: DynArray[IRiskArrays.Position, MAX_POSITIONS], weth_amou
             continue  # at expiry every scenario is worth the intrinsic mark
         if use_arrays and h1 != 0 and self._valid(h0, expiry, updated, spot, drift, age):
             # Conservative quantised deltas (module docstring).
-            m0: int256 = convert((self._arrays[pos.id][HEADER_WORDS + MARK_LANE // 4] >> (64 * (MARK_LANE % 4))) & LANE_MASK, int256)
+            # Lanes are < 2^51, so m0 +/- 1 and q - m0 cannot overflow an int256.
+            m0: int256 = convert((self._arrays[pos.id][HEADER_WORDS + MARK_LANE // LANES] >> (LANE_BITS * (MARK_LANE % LANES))) & LANE_MASK, int256)
             if short:
-                m0 -= 1  # (v_j + 1) - m0 for a short
+                m0 = unsafe_sub(m0, 1)  # (v_j + 1) - m0 for a short
             else:
-                m0 += 1  # v_j - (m0 + 1) for a long
+                m0 = unsafe_add(m0, 1)  # v_j - (m0 + 1) for a long
+            f: int256 = pos.amount * convert(QUANTUM, int256)  # WAD units x Q, checked once
             for w: uint256 in range(VALUE_WORDS):
                 word: uint256 = self._arrays[pos.id][HEADER_WORDS + w]
-                for k: uint256 in range(4):
-                    j: uint256 = 4 * w + k
+                for k: uint256 in range(LANES):
+                    j: uint256 = unsafe_add(unsafe_mul(LANES, w), k)
                     if j >= risk.NUM_SCENARIOS:
                         break
-                    q: int256 = convert((word >> (64 * k)) & LANE_MASK, int256)
-                    d: int256 = (q - m0) * convert(QUANTUM, int256)
-                    out.pnl[j] += d * pos.amount // c.IWAD
+                    q: int256 = convert((word >> unsafe_mul(LANE_BITS, k)) & LANE_MASK, int256)
+                    out.pnl[j] += unsafe_sub(q, m0) * f // c.IWAD
         else:
             vals: uint256[risk.NUM_SCENARIOS] = staticcall calculator.scenario_values(spot, strike, tte, p, is_call, pp)
             base: int256 = convert(mark, int256)
@@ -293,7 +305,7 @@ def is_valid(id: uint256) -> bool:
     spot, status = staticcall oracle.price()
     p: svi.Params = empty(svi.Params)
     updated: uint256 = 0
-    expiry: uint256 = (h1 >> 128) & LANE_MASK
+    expiry: uint256 = (h1 >> 128) & TIME_MASK
     p, updated = self._slice(expiry)
     return self._valid(self._arrays[id][0], expiry, updated, spot, self.drift_tolerance, self.max_age)
 
@@ -308,14 +320,14 @@ def risk_array(id: uint256) -> RiskArray:
     words: uint256[HEADER_WORDS + VALUE_WORDS] = self._arrays[id]
     out: RiskArray = empty(RiskArray)
     out.spot = words[0] & (2 ** 128 - 1)
-    out.refreshed_at = (words[0] >> 128) & LANE_MASK
+    out.refreshed_at = (words[0] >> 128) & TIME_MASK
     out.vol_updated = words[0] >> 192
     out.strike = words[1] & (2 ** 128 - 1)
-    out.expiry = (words[1] >> 128) & LANE_MASK
+    out.expiry = (words[1] >> 128) & TIME_MASK
     out.is_call = words[1] & IS_CALL_BIT != 0
     for j: uint256 in range(risk.NUM_SCENARIOS):
-        out.values[j] = (words[HEADER_WORDS + j // 4] >> (64 * (j % 4))) & LANE_MASK
-    out.mark = (words[HEADER_WORDS + MARK_LANE // 4] >> (64 * (MARK_LANE % 4))) & LANE_MASK
+        out.values[j] = (words[HEADER_WORDS + j // LANES] >> (LANE_BITS * (j % LANES))) & LANE_MASK
+    out.mark = (words[HEADER_WORDS + MARK_LANE // LANES] >> (LANE_BITS * (MARK_LANE % LANES))) & LANE_MASK
     return out
 
 
@@ -351,7 +363,7 @@ def _valid(h0: uint256, expiry: uint256, updated: uint256, spot: uint256, drift:
     @dev The validity rules of the module docstring, on header word 0.
     """
     s0: uint256 = h0 & (2 ** 128 - 1)
-    refreshed_at: uint256 = (h0 >> 128) & LANE_MASK
+    refreshed_at: uint256 = (h0 >> 128) & TIME_MASK
     if h0 >> 192 != updated or expiry <= block.timestamp or block.timestamp - refreshed_at > age:
         return False
     gap: uint256 = max(spot, s0) - min(spot, s0)
@@ -362,7 +374,7 @@ def _valid(h0: uint256, expiry: uint256, updated: uint256, spot: uint256, drift:
 @internal
 def _lane(x: uint256) -> uint256:
     """
-    @dev floor(x / Q), which must fit a uint64 lane (1.8e10 USD).
+    @dev floor(x / Q), which must fit a 51-bit lane (2.25e6 USD).
     """
     q: uint256 = x // QUANTUM
     assert q <= LANE_MASK, "riskarrays: value too large"
