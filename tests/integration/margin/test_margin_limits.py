@@ -105,8 +105,12 @@ def test_mode_switches(margin_world, fund_account, chain):
     fund_account(writer, 1_000, sub=0)
     w.engine.set_mode(0, CROSS, sender=writer)
     assert w.engine.account(writer, 0)[0] == CROSS
+    market, tte = w.market(chain)
+    book = [M.Position(3300.0, tte, True, -1.0), M.Position(3600.0, tte, True, 1.0)]
     assert w.engine.margin(writer, 0).initial / WAD == pytest.approx(M.standard(book, market), rel=1e-9)
     w.engine.set_mode(0, PORTFOLIO, sender=writer)
+    market, tte = w.market(chain)
+    book = [M.Position(3300.0, tte, True, -1.0), M.Position(3600.0, tte, True, 1.0)]
     assert w.engine.margin(writer, 0).initial / WAD == pytest.approx(M.portfolio(book, market), rel=1e-9)
 
 
