@@ -164,7 +164,8 @@ def refresh(id: uint256):
     @notice Recompute and store the risk array of series `id` at the
             protocol-oracle price (status FRESH required) and its fresh vol
             slice. Anyone may call (keepers after an oracle or vol update,
-            writers before a check). Gas: ~250k.
+            writers before a check). Gas: ~530k (the
+            33-scenario revaluation, ~450k, and nine fresh words).
     """
     spot: uint256 = 0
     status: uint256 = 0
@@ -210,8 +211,9 @@ def evaluate(positions: DynArray[IRiskArrays.Position, MAX_POSITIONS], weth_amou
             it off every position is revalued live (tests and the lab
             compare the two). With `fresh_vol` every unexpired position's
             vol slice must be fresh ("riskarrays: vol stale").
-    @dev Gas: ~45k per position with valid arrays (nine cold words and
-         one live mark), ~270k per position live.
+    @dev Gas (a `margin` view through the engine): ~48k per position with
+         valid arrays (nine cold words and one live mark), ~275k per
+         position live.
     """
     out: IRiskArrays.Book = empty(IRiskArrays.Book)
     pp: risk.PortfolioParams = self._pp()
