@@ -90,6 +90,13 @@ AGE_MAX: constant(uint256) = 86_400
 IS_CALL_BIT: constant(uint256) = 2 ** 192
 
 
+series: public(immutable(ISeries))
+oracle: public(immutable(IProtocolOracle))
+vol_feed: public(immutable(IVolFeed))
+calculator: public(immutable(RiskCalculator.__interface__))
+pm_params: public(immutable(IRiskArrays.PortfolioParams))
+
+
 struct RiskArray:
     spot: uint256  # S0, WAD USD
     refreshed_at: uint256
@@ -101,14 +108,8 @@ struct RiskArray:
     values: uint256[risk.NUM_SCENARIOS]  # floor(v_j / Q)
 
 
-series: public(immutable(ISeries))
-oracle: public(immutable(IProtocolOracle))
-vol_feed: public(immutable(IVolFeed))
-calculator: public(immutable(RiskCalculator.__interface__))
-pm_params: public(immutable(IRiskArrays.PortfolioParams))
-
 # @dev Words 0, 1: header (S0 | refreshed_at << 128 | vol_updated << 192;
-#      strike | expiry << 128 | is_call << 192); words 2..10: the lanes.
+#      strike | expiry << 128 | is_call << 192); words 2..8: the lanes.
 _arrays: HashMap[uint256, uint256[HEADER_WORDS + VALUE_WORDS]]
 drift_tolerance: public(uint256)  # WAD, |spot / S0 - 1| allowed
 max_age: public(uint256)  # seconds
