@@ -289,3 +289,22 @@ def test_validity_governance_is_owner_only_and_bounded(margin_world):
     assert (ra.drift_tolerance(), ra.max_age()) == (5 * 10**16, 86_400)
     assert receipt.events[0].drift_tolerance == 5 * 10**16
     assert w.engine.pm_params() == ra.pm_params()
+
+
+def test_value_beyond_a_lane_is_refused_and_the_series_stays_live(project, accounts, chain):
+    """A 51-bit lane holds 2.25e6 USD per option: at ETH 2,000,000 a call's x3 tail scenario
+    is worth ~4e6, so `refresh` refuses and margin checks keep revaluing that series live."""
+    from dsi.protocol import Params, deploy, deploy_margin
+
+    p = deploy_margin(project, deploy(project, accounts, Params(spot=2_000_000.0)))
+    expiry = chain.blocks.head.timestamp + 30 * 86_400
+    p.vol_feed.push(expiry, 10**16, 8 * 10**16, -3 * 10**17, 0, 2 * 10**17, sender=p.reporter)
+    p.series.list_series(2_000_000 * WAD, expiry, True, False, sender=p.deployer)
+    sid = p.series.find_series(2_000_000 * WAD, expiry, True, False)
+    with ape.reverts("riskarrays: value too large"):
+        # As a call: ape's revert handling of a failed transaction this heavy takes ~50 s.
+        p.risk_arrays.refresh.call(sid, sender=p.keeper)
+    spot = p.oracle.price()[0]
+    cached = p.risk_arrays.evaluate([(sid, -WAD)], 0, spot, False, True)
+    live = p.risk_arrays.evaluate([(sid, -WAD)], 0, spot, False, False)
+    assert list(cached.pnl) == list(live.pnl) and min(live.pnl) < -100_000 * WAD
