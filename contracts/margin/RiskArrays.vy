@@ -34,6 +34,9 @@
           is valid, or from a live revaluation (`scenario_values` at the
           current spot, deltas against the live mark) when it is not. A
           stale array is never used: the cache is an optimisation only.
+          The slice's parameters are not copied into the array: validity
+          needs the feed's `updated_at` anyway, and the same `slice` call
+          returns them (one call per run of positions on one expiry).
           WETH collateral is revalued at the current spot in every
           scenario; tail scenarios count `tail_weight` of their PnL.
 
