@@ -2,6 +2,8 @@
 
 The 10,000-point accuracy sweep runs on the in-process EVM (titanoboa); the external-call
 gas of the deployed OptionPricer is then measured on the connected network (anvil by default).
+`--only margin` (or `oracle`, `pricing`, `calls`; repeatable) runs a subset and merges its rows
+into reports/gas.json, keeping the other rows.
 """
 
 import click
@@ -12,13 +14,42 @@ from dsi.bench import oracle as oracle_bench
 from dsi.bench import pricing
 from dsi.bench.report import format_table, write_rows
 
+PARTS = ("calls", "oracle", "margin", "pricing")
+
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
 @click.option("--points", default=10_000, show_default=True, help="random points per routine")
-def cli(network, points):
+@click.option("--only", "only", multiple=True, type=click.Choice(PARTS),
+              help="run only these parts (repeatable); default: all")
+def cli(network, points, only):
     from ape import accounts, chain, project
 
+    parts = set(only or PARTS)
+    rows = []
+    if "calls" in parts:
+        _calls(network, accounts, project)
+    market_rows = []
+    if "oracle" in parts:
+        market_rows += oracle_bench.measure(project, accounts, chain)
+    if "margin" in parts:
+        market_rows += margin_bench.measure(project, accounts, chain)
+    if market_rows:
+        click.echo(f"\nMarket, oracle and margin on {network.name if hasattr(network, 'name') else network} "
+                   "(execution gas: excludes the 21,000 base and calldata):")
+        click.echo(format_table(market_rows))
+        rows += market_rows
+    if "pricing" in parts:
+        pricing_rows = pricing.measure(n=points)
+        click.echo(f"\nIn-process EVM, {points} random points per routine (gas = the routine itself):")
+        click.echo(format_table(pricing_rows))
+        rows += pricing_rows
+    if rows:
+        path = write_rows(rows)
+        click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
+
+
+def _calls(network, accounts, project):
     deployer = accounts.test_accounts[0]
     pricer = project.OptionPricer.deploy(sender=deployer)
     spot, strike, tte, vol, rate = 3000 * 10**18, 3300 * 10**18, 30 * 86400, 8 * 10**17, 5 * 10**16
@@ -33,16 +64,3 @@ def cli(network, points):
                "(ETH 3000, K 3300, 30 days, 80% vol; includes the 21,000 base and calldata):")
     for name, gas in calls.items():
         click.echo(f"  {name:<36} {gas:>8}")
-
-    market_rows = oracle_bench.measure(project, accounts, chain) + margin_bench.measure(project, accounts, chain)
-    click.echo(f"\nMarket and oracle on {network.name if hasattr(network, 'name') else network} "
-               "(execution gas: excludes the 21,000 base and calldata):")
-    click.echo(format_table(market_rows))
-
-    rows = pricing.measure(n=points)
-    click.echo(f"\nIn-process EVM, {points} random points per routine (gas = the routine itself):")
-    click.echo(format_table(rows))
-    rows = market_rows + rows
-
-    path = write_rows(rows)
-    click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")

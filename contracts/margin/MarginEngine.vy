@@ -30,7 +30,10 @@
           the book and its WETH collateral are revalued on the 33-scenario
           grid of `math/risk.vy`; requirement = worst loss * factor +
           contingency * spot per short option; maintenance uses mm_factor,
-          initial im_factor.
+          initial im_factor. The valuation runs in `RiskArrays`, one call
+          per check: scenario deltas come from each series' cached risk
+          array while it is valid and from a live revaluation otherwise;
+          marks (equity) are always live.
         health = equity / maintenance (WAD; max_value when nothing is
         required).
 
@@ -56,6 +59,7 @@ from ..options import IProtocolOracle
 from . import IVolFeed
 from . import IOptionToken1155
 from . import RiskCalculator
+from . import IRiskArrays
 
 from snekmate.auth import ownable
 initializes: ownable
@@ -114,6 +118,7 @@ option_token: public(immutable(IOptionToken1155))
 oracle: public(immutable(IProtocolOracle))
 vol_feed: public(immutable(IVolFeed))
 calculator: public(immutable(RiskCalculator.__interface__))
+risk_arrays: public(immutable(IRiskArrays))
 usd: public(immutable(IERC20))
 weth: public(immutable(IERC20))
 
@@ -122,7 +127,6 @@ usd_haircut: public(uint256)
 weth_haircut: public(uint256)
 im_params: public(risk.StandardParams)
 mm_params: public(risk.StandardParams)
-pm_params: public(risk.PortfolioParams)
 im_factor: public(uint256)
 mm_factor: public(uint256)
 contingency: public(uint256)
@@ -174,9 +178,10 @@ event RiskParametersSet:
 
 
 @deploy
-def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtocolOracle, vol_feed_: IVolFeed, calculator_: RiskCalculator.__interface__, usd_: IERC20, weth_: IERC20):
+def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtocolOracle, vol_feed_: IVolFeed, calculator_: RiskCalculator.__interface__, risk_arrays_: IRiskArrays, usd_: IERC20, weth_: IERC20):
     ownable.__init__()
     calculator = calculator_
+    risk_arrays = risk_arrays_
     series = series_
     option_token = option_token_
     oracle = oracle_
@@ -187,10 +192,6 @@ def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtoc
     self.weth_haircut = 15 * 10 ** 16  # 15%
     self.im_params = risk.StandardParams(a=15 * 10 ** 16, b=10 ** 17)
     self.mm_params = risk.StandardParams(a=75 * 10 ** 15, b=5 * 10 ** 16)
-    self.pm_params = risk.PortfolioParams(
-        vol_up=45 * 10 ** 16, vol_down=30 * 10 ** 16, vol_power=3 * 10 ** 17, scale_floor=5 * 10 ** 17,
-        scale_cap=3 * 10 ** 18, tail_damping=5 * 10 ** 17, tail_weight=3 * 10 ** 17, rotation=25 * 10 ** 16
-    )
     self.im_factor = 13 * 10 ** 17
     self.mm_factor = 10 ** 18
     self.contingency = 5 * 10 ** 15
@@ -479,7 +480,16 @@ def scenario_pnl(owner: address, sub: uint256) -> int256[risk.NUM_SCENARIOS]:
     @notice The account's PnL (book plus WETH collateral) in each of the 33
             portfolio scenarios, WAD USD, tail scenarios weighted.
     """
-    return self._scenario_pnl(self.accounts[owner][sub], self._spot())
+    return self._book(self.accounts[owner][sub], self._spot(), False).pnl
+
+
+@view
+@external
+def pm_params() -> IRiskArrays.PortfolioParams:
+    """
+    @notice The portfolio scenario parameters (held by `risk_arrays`).
+    """
+    return staticcall risk_arrays.pm_params()
 
 
 @view
@@ -577,32 +587,15 @@ def _value(p: Position, spot: uint256, fresh_vol: bool) -> Valued:
 
 @view
 @internal
-def _scenario_pnl(acct: Account, spot: uint256) -> int256[risk.NUM_SCENARIOS]:
-    out: int256[risk.NUM_SCENARIOS] = empty(int256[risk.NUM_SCENARIOS])
-    pp: risk.PortfolioParams = self.pm_params
+def _book(acct: Account, spot: uint256, fresh_vol: bool) -> IRiskArrays.Book:
+    """
+    @dev The portfolio valuation of the account (signed marks, short units,
+         scenario PnL with the WETH collateral), one call to `risk_arrays`.
+    """
+    ps: DynArray[IRiskArrays.Position, MAX_POSITIONS] = []
     for p: Position in acct.positions:
-        v: Valued = self._value(p, spot, False)
-        base: int256 = convert(v.mark, int256)
-        vals: uint256[risk.NUM_SCENARIOS] = empty(uint256[risk.NUM_SCENARIOS])
-        if v.tte == 0:
-            for j: uint256 in range(risk.NUM_SCENARIOS):
-                vals[j] = v.mark
-        else:
-            vals = staticcall calculator.scenario_values(spot, v.strike, v.tte, v.params, v.is_call, pp)
-        for j: uint256 in range(risk.NUM_SCENARIOS):
-            d: int256 = (convert(vals[j], int256) - base) * p.amount // c.IWAD
-            out[j] += d
-    if acct.weth != 0:
-        for j: uint256 in range(risk.NUM_SCENARIOS):
-            if j < risk.NUM_GRID:
-                mult: uint256 = risk.SPOT_MULT[j // 3]
-                out[j] += (convert(mult, int256) - c.IWAD) * convert(acct.weth * spot // c.WAD, int256) // c.IWAD
-            elif j < risk.NUM_GRID + 4:
-                mult: uint256 = risk.SPOT_MULT[9 + j - risk.NUM_GRID]
-                out[j] += (convert(mult, int256) - c.IWAD) * convert(acct.weth * spot // c.WAD, int256) // c.IWAD
-    for j: uint256 in range(risk.NUM_GRID, risk.NUM_GRID + 4):
-        out[j] = out[j] * convert(pp.tail_weight, int256) // c.IWAD
-    return out
+        ps.append(IRiskArrays.Position(id=p.id, amount=p.amount))
+    return staticcall risk_arrays.evaluate(ps, acct.weth, spot, fresh_vol, True)
 
 
 @view
@@ -611,20 +604,13 @@ def _margin(acct: Account, spot: uint256, fresh_vol: bool) -> Margin:
     collateral: uint256 = self._collateral_value(acct.usd, acct.weth, spot)
     m: Margin = empty(Margin)
     if acct.mode == MODE_PORTFOLIO:
-        equity: int256 = convert(collateral, int256)
-        shorts: uint256 = 0
-        for p: Position in acct.positions:
-            v: Valued = self._value(p, spot, fresh_vol)
-            equity += convert(v.mark, int256) * p.amount // c.IWAD
-            if p.amount < 0:
-                shorts += convert(-p.amount, uint256)
-        pnl: int256[risk.NUM_SCENARIOS] = self._scenario_pnl(acct, spot)
+        b: IRiskArrays.Book = self._book(acct, spot, fresh_vol)
         worst: int256 = 0
         for j: uint256 in range(risk.NUM_SCENARIOS):
-            worst = min(worst, pnl[j])
+            worst = min(worst, b.pnl[j])
         loss: uint256 = convert(-worst, uint256)
-        extra: uint256 = math._mul_div(self.contingency * spot // c.WAD, shorts, c.WAD, True)
-        m.equity = equity
+        extra: uint256 = math._mul_div(self.contingency * spot // c.WAD, b.shorts, c.WAD, True)
+        m.equity = convert(collateral, int256) + b.value
         m.maintenance = math._mul_div(loss, self.mm_factor, c.WAD, True) + extra
         m.initial = math._mul_div(loss, self.im_factor, c.WAD, True) + extra
     else:

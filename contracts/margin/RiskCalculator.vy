@@ -8,7 +8,8 @@
         requirement per short, and an option's value in each of the 33
         portfolio scenarios. A separate contract because the pricing
         library and the engine's accounting do not fit in one 24 KB
-        contract; it is also where SPAN-style cached risk arrays will live.
+        contract. `RiskArrays` calls `scenario_values` to fill its cached
+        per-series arrays and for the live fallback.
 """
 
 from ..math import risk

@@ -175,6 +175,14 @@ def portfolio(book: list[Position], market: Market, params: PortfolioParams = Po
     return worst * factor + params.contingency * market.spot * shorts
 
 
+def portfolio_capital(book: list[Position], market: Market, params: PortfolioParams = PortfolioParams(),
+                      weth: float = 0.0) -> float:
+    """Collateral value a portfolio account needs for equity (collateral + signed marks) to meet
+    the initial requirement: the requirement minus the book's mark value."""
+    value = sum(p.amount * market.mark(p) for p in book)
+    return portfolio(book, market, params, weth=weth) - value
+
+
 @dataclass
 class Book:
     name: str
