@@ -291,6 +291,7 @@ def _execute(owner: address, sub: uint256, taker_sub: uint256, s: Snapshot, q: I
          flag, and the records.
     """
     assert q.fraction != 0, "liquidation: zero fraction"
+    assert owner != msg.sender or sub != taker_sub, "liquidation: same account"
     if q.fraction < WAD:
         assert math._mul_div(s.gross, WAD - q.fraction, WAD, False) >= self.dust, "liquidation: dust remainder"
     cost: int256 = convert(q.pay + q.fee, int256) - convert(q.subsidy, int256)

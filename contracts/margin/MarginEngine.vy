@@ -186,11 +186,6 @@ event ShareTransferred:
     payment: uint256
 
 
-event BadDebtResolved:
-    id: indexed(uint256)
-    amount: uint256
-
-
 event RiskParametersSet:
     usd_haircut: uint256
     weth_haircut: uint256
@@ -499,14 +494,14 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
             collateral asset rounded down (the liquidated account keeps the
             rounding of what it owns and sheds the rounding of what it
             owes: the protocol's favour). Then `payment` USD (6 decimals)
-            moves from the taker's account to the liquidated one. The taker
+            moves from the taker's account to the liquidated one (the
+            liquidator ensures the two accounts differ). The taker
             may not hold the opposite side of a series it receives, and
             must meet initial margin afterwards at a FRESH or FALLBACK
             price (vol slices fresh).
     """
     assert msg.sender == self.liquidator, "margin: not liquidator"
     assert fraction != 0 and fraction <= c.WAD, "margin: bad fraction"
-    assert owner != to_owner or sub != to_sub, "margin: same account"
     acct: Account = self.accounts[owner][sub]
     to: Account = self.accounts[to_owner][to_sub]
     book: DynArray[Position, MAX_POSITIONS] = acct.positions
@@ -562,7 +557,7 @@ def resolve_bad_debt(id: uint256, amount: uint256):
     assert amount <= self.series_bad_debt[id], "margin: exceeds bad debt"
     self.series_bad_debt[id] -= amount
     self.uncovered_debt -= amount
-    log BadDebtResolved(id=id, amount=amount)
+
 
 # --- views ------------------------------------------------------------------
 
