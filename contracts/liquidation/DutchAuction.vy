@@ -4,9 +4,12 @@
 @title DSI liquidation: Dutch auction (Maker Liquidations 2.0, Derive)
 @custom:contract-name DutchAuction
 @license GNU Affero General Public License v3.0 only
-@notice Anyone starts an auction on a liquidatable account (and receives a
-        keeper incentive from the insurance fund: a flat `tip` plus a
-        `chip` of the account's gross value); bidders then `take`
+@notice Anyone starts an auction on a liquidatable account and is owed a
+        keeper incentive (a flat `tip` plus a `chip` of the account's gross
+        value), paid by the insurance fund out of its fee on each take
+        (never more than the fee: starting an auction on one's own account
+        and taking it can never earn more than the fund collects, so
+        self-liquidation has PnL <= 0); bidders then `take`
         fractions of the account at a discount on its mark-to-market value
         that grows with the time t since the (re)start, along a piecewise
         linear curve (defaults):
@@ -14,7 +17,7 @@
                    30% -> 50% over 15..30 min, then 50% (the floor),
         so the price f x MtM x (1 - d) never moves against the bidder and
         never reaches zero (at most a 50% discount: no 0-DAI bids). An
-        auction is due for a reset (`redo`, anyone, incentive paid again)
+        auction is due for a reset (`redo`, anyone, owed the incentive anew)
         when it is older than `tail` (60 min) or the protocol price has
         moved more than `cusp` (10%) from the price it was anchored at, or
         the account crossed between solvent and insolvent; `take` reverts
@@ -90,6 +93,8 @@ struct Auction:
     anchor: uint256  # protocol price at the (re)start, WAD USD
     insolvent: bool  # MtM < 0 at the (re)start
     value: uint256  # gross value counted against the cap, WAD USD
+    keeper: address  # who (re)started it
+    owed: uint256  # incentive still owed to the keeper, USD (6 decimals)
 
 
 curve: public(Curve)
@@ -163,9 +168,9 @@ def set_parameters(curve_: Curve, tip_: uint256, chip_: uint256, auction_cap_: u
 def start(owner: address, sub: uint256) -> uint256:
     """
     @notice Open an auction on a liquidatable account, anchored at the
-            current protocol price; the caller receives tip + chip x gross
-            value from the insurance fund (as much as it holds).
-    @return uint256 The incentive paid, USD (6 decimals).
+            current protocol price; the caller is owed tip + chip x gross
+            value, paid by the insurance fund out of its fee on takes.
+    @return uint256 The incentive owed, USD (6 decimals).
     """
     assert self.auctions[owner][sub].started == 0, "liquidation: auction running"
     s: core.Snapshot = core._snapshot(owner, sub)
@@ -178,8 +183,8 @@ def redo(owner: address, sub: uint256) -> uint256:
     """
     @notice Reset an auction that is due (too old, price moved beyond the
             cusp, or solvency changed): re-anchor at the current price, t =
-            0; the caller receives the incentive again.
-    @return uint256 The incentive paid, USD (6 decimals).
+            0; the caller is owed the incentive (replacing what was owed).
+    @return uint256 The incentive owed, USD (6 decimals).
     """
     a: Auction = self.auctions[owner][sub]
     assert a.started != 0, "liquidation: no auction"
@@ -205,6 +210,9 @@ def take(owner: address, sub: uint256, taker_sub: uint256, fraction: uint256, ma
     assert not self._reset_due(a, s), "liquidation: reset due"
     q: ILiquidator.Quote = self._quote(s, a, fraction)
     core._execute(owner, sub, taker_sub, s, q, max_pay)
+    if a.owed != 0 and q.fee != 0:
+        a.owed -= extcall core.fund.pay_incentive(a.keeper, min(a.owed, q.fee))
+        self.auctions[owner][sub].owed = a.owed
     if q.fraction == q.max_fraction:
         self._close(owner, sub, a.value)
     else:
@@ -294,12 +302,11 @@ def _open(owner: address, sub: uint256, s: core.Snapshot, old_value: uint256, re
     assert total <= self.auction_cap, "liquidation: auction cap reached"
     self.under_auction = total
     insolvent: bool = s.mtm < 0
-    self.auctions[owner][sub] = Auction(started=block.timestamp, anchor=s.spot, insolvent=insolvent, value=s.gross)
-    core._sync(s, owner, sub)
     incentive: uint256 = self.tip + s.gross * self.chip // WAD // USD_TO_WAD
-    paid: uint256 = extcall core.fund.pay_incentive(msg.sender, incentive)
-    log AuctionStarted(owner=owner, sub=sub, keeper=msg.sender, anchor=s.spot, insolvent=insolvent, value=s.gross, incentive=paid, reset=reset)
-    return paid
+    self.auctions[owner][sub] = Auction(started=block.timestamp, anchor=s.spot, insolvent=insolvent, value=s.gross, keeper=msg.sender, owed=incentive)
+    core._sync(s, owner, sub)
+    log AuctionStarted(owner=owner, sub=sub, keeper=msg.sender, anchor=s.spot, insolvent=insolvent, value=s.gross, incentive=incentive, reset=reset)
+    return incentive
 
 
 @internal

@@ -3,7 +3,7 @@ mechanisms deployed against the same engine and fund; `use(name)` wires one of t
 is undone with the rest of the test by ape's isolation).
 
 The standard setup: a 30-day expiry with a skewed SVI slice, puts and calls listed, 30 minutes of
-TWAP history at 3,000, the fund holding 100,000 USD, the keeper's taker account (sub 1, cross)
+TWAP history at 3,000, the fund holding 20,000 USD, the keeper's taker account (sub 1, cross)
 holding 1,000,000 USD with the fund approved for fees.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from dsi.agents.arbitrageur import trade_to_price
+from dsi.agents.arbitrageur import amount_to_price
 from dsi.protocol import Params, deploy, deploy_liquidation, deploy_margin
 
 WAD = 10**18
@@ -51,13 +51,16 @@ class World:
         """Market and feed move to `price` together and stay there for a TWAP window (a genuine
         move: the oracle is FRESH at the new price afterwards)."""
         p = self.p
-        trade_to_price(p, int(price * WAD))
+        pool = p.pool
+        side, amount = amount_to_price(pool.reserve0(), pool.reserve1(), int(price * WAD), pool.fee_bps())
+        if amount:
+            token = p.weth if side == "weth" else p.usd
+            pool.swap_exact_in(token.address, amount, 0, p.arbitrageur, sender=p.arbitrageur)
         p.feed.submit(int(price * WAD), sender=p.reporter)
         for dt in (60, 1_800):
             self.chain.mine(deltatime=dt)
             p.twap.update(sender=p.keeper)
         p.feed.submit(int(price * WAD), sender=p.reporter)
-        p.oracle.poke(sender=p.keeper)
         assert p.oracle.price()[1] == 0
 
     def refresh(self):
@@ -65,7 +68,20 @@ class World:
         p = self.p
         price = p.feed.latest_round_data()[1]
         p.feed.submit(price, sender=p.reporter)
-        p.oracle.poke(sender=p.keeper)
+
+    def drain_fund(self, target: int):
+        """Governance withdraws the fund down to `target` USD (6 decimals) at the fastest rate the
+        limits allow (50% a week, no floor), keeping the TWAP observed."""
+        p, fund = self.p, self.fund
+        fund.set_limits(0, 5 * 10**17, sender=p.deployer)
+        while fund.capital() > target:
+            fund.withdraw(p.deployer, min(fund.capital() - target, fund.capital() // 2), sender=p.deployer)
+            if fund.capital() > target:
+                self.chain.mine(deltatime=7 * DAY + 1)
+                p.twap.update(sender=p.keeper)
+        if self.chain.blocks.head.timestamp < self.expiry:
+            p.vol_feed.push(self.expiry, *SLICE, sender=p.reporter)  # the reporter kept it fresh
+            self.refresh()
 
     def fund_account(self, account, usd: float, sub: int, mode: int = 1):
         u = int(usd * 10**6)
@@ -89,7 +105,7 @@ class World:
 @pytest.fixture(scope="session")
 def world(project, accounts, chain):
     p = deploy_margin(project, deploy(project, accounts, Params()))
-    deploy_liquidation(project, p, "dutch", fund_capital=100_000)
+    deploy_liquidation(project, p, "dutch", fund_capital=20_000)
     d = p.deployer
     mechanisms = {"dutch": p.liquidator}
     args = (p.engine.address, p.insurance_fund.address, p.oracle.address, p.series.address, p.vol_feed.address,
@@ -110,7 +126,17 @@ def world(project, accounts, chain):
     w = World(p=p, chain=chain, expiry=expiry, ids=ids, mechanisms=mechanisms)
     for taker in (p.keeper, p.attacker):
         w.fund_account(taker, 1_000_000, TAKER_SUB)
+        p.usd.mint(taker, 100_000 * 10**6, sender=d)  # wallet cash for the fund's fees
         p.usd.approve(p.insurance_fund.address, 2**256 - 1, sender=taker)
+    arb = p.arbitrageur
+    for token in (p.weth, p.usd):
+        token.mint(arb, 10**30, sender=d)
+        token.approve(p.pool.address, 2**256 - 1, sender=arb)
+    # The standing books: the writer's and the attacker's sub 0 short 10 puts K=2,700 at 1.02 x
+    # initial margin; the buyer's sub 3 holds 1,000 USD and no positions.
+    for account in (p.writer, p.attacker):
+        w.open_book(account, 0, [(2700, False, 10)], 1.02)
+    w.fund_account(p.buyer, 1_000, 3)
     return w
 
 
@@ -122,12 +148,14 @@ def mechanism(request, world):
 
 @pytest.fixture
 def underwater(world):
-    """underwater(drop=2_600, sub=0): the writer's cross account short 10 puts K=2,700 at 1.02 x
-    initial margin, then the market falls to `drop`; returns (owner, sub)."""
+    """underwater(drop=2_600, sub=0, shorts=None): the market falls to `drop` under the writer's
+    standing book (sub 0: cross, short 10 puts K=2,700 at 1.02 x initial margin), or under a new
+    book `shorts` opened on `sub` != 0 first; returns (owner, sub)."""
 
     def _make(drop: float = 2_600.0, sub: int = 0, shorts=None, leverage: float = 1.02, mode: int = 1):
         writer = world.p.writer
-        world.open_book(writer, sub, shorts or [(2700, False, 10)], leverage, mode)
+        if sub != 0:
+            world.open_book(writer, sub, shorts or [(2700, False, 10)], leverage, mode)
         world.move(drop)
         return writer, sub
 
