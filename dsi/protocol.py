@@ -216,3 +216,70 @@ def deploy_margin(project, protocol: Protocol, vol_max_age: int = 3 * DAY) -> Pr
     protocol.series.set_payer(engine.address, True, sender=d)
     protocol.extra.update(vol_feed=vol_feed, calculator=calculator, risk_arrays=risk_arrays, engine=engine)
     return protocol
+
+
+MECHANISMS = {"dutch": "DutchAuction", "fixed": "FixedPenalty", "dynamic": "DynamicFee"}
+# set_parameters argument order per mechanism (on-chain units: WAD ratios, WAD USD values,
+# seconds, USD with 6 decimals for the Dutch tip); the Dutch curve fields come first, as a tuple.
+CURVE_FIELDS = ("start_discount", "mid_discount", "mid_time", "floor_discount", "floor_time", "tail", "cusp",
+                "insolvent_time", "insolvent_max")
+MECHANISM_PARAMS = {
+    "fixed": ("penalty", "close_factor", "whole_below", "dust", "fund_share"),
+    "dynamic": ("base", "k_health", "k_velocity", "cap", "dust", "fund_share"),
+    "dutch": CURVE_FIELDS + ("tip", "chip", "auction_cap", "dust", "fund_share"),
+}
+
+
+def deploy_liquidation(project, protocol: Protocol, mechanism: str = "dutch", fund_capital: float = 0.0,
+                       **params) -> Protocol:
+    """Add liquidation to a protocol with the margin layer: the insurance fund and ONE mechanism
+    (`mechanism` in MECHANISMS: "dutch", "fixed", "dynamic"), wired both ways: the engine's
+    liquidator and insurance fund, the fund's liquidator, the fund a payer into the series'
+    settlement pools. `params` override the mechanism's defaults, in on-chain units (names in
+    MECHANISM_PARAMS); `fund_capital` USD is minted to the deployer and deposited in the fund.
+    Sets `protocol.liquidator`, `protocol.insurance_fund`, `protocol.mechanism` and returns the
+    protocol."""
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"unknown liquidation mechanism {mechanism!r}: one of {sorted(MECHANISMS)}")
+    unknown = set(params) - set(MECHANISM_PARAMS[mechanism])
+    if unknown:
+        raise ValueError(f"unknown {mechanism} parameters: {sorted(unknown)}")
+    d = protocol.deployer
+    engine = protocol.engine
+    fund = project.InsuranceFund.deploy(protocol.usd.address, engine.address, protocol.series.address,
+                                        protocol.oracle.address, sender=d)
+    liquidator = getattr(project, MECHANISMS[mechanism]).deploy(
+        engine.address, fund.address, protocol.oracle.address, protocol.series.address, protocol.vol_feed.address,
+        protocol.calculator.address, protocol.usd.address, sender=d,
+    )
+    engine.set_liquidation(liquidator.address, fund.address, sender=d)
+    fund.set_liquidator(liquidator.address, sender=d)
+    protocol.series.set_payer(fund.address, True, sender=d)
+    if params:
+        current = liquidation_params(liquidator, mechanism)
+        current.update(params)
+        args = [current[name] for name in MECHANISM_PARAMS[mechanism]]
+        if mechanism == "dutch":
+            n = len(CURVE_FIELDS)
+            args = [tuple(args[:n])] + args[n:]
+        liquidator.set_parameters(*args, sender=d)
+    if fund_capital:
+        amount = protocol.usd_units(fund_capital)
+        protocol.usd.mint(d, amount, sender=d)
+        protocol.usd.approve(fund.address, amount, sender=d)
+        fund.deposit(amount, sender=d)
+    protocol.extra.update(liquidator=liquidator, insurance_fund=fund, mechanism=mechanism)
+    return protocol
+
+
+def liquidation_params(liquidator, mechanism: str) -> dict:
+    """The mechanism's current parameters by name (on-chain units)."""
+    out = {}
+    for name in MECHANISM_PARAMS[mechanism]:
+        if mechanism == "dutch" and name in CURVE_FIELDS:
+            continue
+        out[name] = getattr(liquidator, name)()
+    if mechanism == "dutch":
+        curve = liquidator.curve()
+        out.update({name: getattr(curve, name) for name in CURVE_FIELDS})
+    return out

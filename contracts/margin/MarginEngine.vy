@@ -80,6 +80,7 @@ MODE_CROSS: constant(uint256) = 1
 MODE_PORTFOLIO: constant(uint256) = 2
 MAX_POSITIONS: constant(uint256) = 32
 STATUS_FRESH: constant(uint256) = 0
+STATUS_FALLBACK: constant(uint256) = 3
 USD_TO_WAD: constant(uint256) = 10 ** 12
 HAIRCUT_MAX: constant(uint256) = 5 * 10 ** 17  # 50%
 ERC1155_RECEIVED: constant(bytes4) = 0xf23a6e61
@@ -136,6 +137,14 @@ total_weth: public(uint256)
 total_short_units: public(uint256)
 bad_debt: public(uint256)  # WAD USD unpaid by insolvent shorts at settlement
 
+# liquidation hooks: the liquidator moves account shares, the insurance fund
+# resolves settlement bad debt; both set by the owner.
+liquidator: public(address)
+insurance_fund: public(address)
+series_bad_debt: public(HashMap[uint256, uint256])  # WAD USD not yet resolved by the fund
+uncovered_debt: public(uint256)  # sum of series_bad_debt
+insolvent_accounts: public(uint256)  # accounts the liquidator found insolvent
+
 
 event Deposited:
     owner: indexed(address)
@@ -170,6 +179,15 @@ event Settled:
     id: indexed(uint256)
     paid_value: uint256
     shortfall: uint256
+
+
+event ShareTransferred:
+    owner: indexed(address)
+    sub: uint256
+    to_owner: indexed(address)
+    to_sub: uint256
+    fraction: uint256
+    payment: uint256
 
 
 event RiskParametersSet:
@@ -264,6 +282,7 @@ def withdraw(sub: uint256, usd_amount: uint256, weth_amount: uint256):
             oracle FRESH and initial margin after the withdrawal required.
     """
     assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
+    self._require_no_insolvency()
     acct: Account = self.accounts[msg.sender][sub]
     assert acct.usd >= usd_amount and acct.weth >= weth_amount, "margin: insufficient collateral"
     acct.usd -= usd_amount
@@ -368,6 +387,7 @@ def withdraw_long(sub: uint256, id: uint256, amount: uint256):
             Risk-increasing.
     """
     assert amount != 0, "margin: zero amount"
+    self._require_no_insolvency()
     acct: Account = self.accounts[msg.sender][sub]
     i: uint256 = self._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount >= convert(amount, int256), "margin: no such long"
@@ -417,6 +437,8 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
             extcall weth.approve(series.address, weth_pay)
             extcall series.pay_in(id, usd_pay, weth_pay)
         self.bad_debt += shortfall
+        self.series_bad_debt[id] += shortfall
+        self.uncovered_debt += shortfall
         value = paid
         log Settled(owner=owner, sub=sub, id=id, paid_value=paid, shortfall=shortfall)
     else:
@@ -443,6 +465,99 @@ def onERC1155Received(operator: address, sender: address, id: uint256, amount: u
     """
     assert msg.sender == option_token.address, "margin: not the option token"
     return ERC1155_RECEIVED
+
+
+# --- liquidation hooks ------------------------------------------------------
+# What the liquidation mechanisms (contracts/liquidation/) need from the engine
+# and nothing more: who may be liquidated, at what price and how much is
+# decided there (marks for the mark-to-market value too). One liquidator and
+# one insurance fund per deployment, set by the owner.
+
+@external
+def set_liquidation(liquidator_: address, fund_: address):
+    """
+    @notice Owner only: the liquidation mechanism (may call `transfer_share`
+            and `set_insolvent_accounts`) and the insurance fund (may call
+            `resolve_bad_debt`).
+    """
+    ownable._check_owner()
+    self.liquidator = liquidator_
+    self.insurance_fund = fund_
+
+
+@external
+def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint256, fraction: uint256, payment: uint256):
+    """
+    @notice Liquidator only: move `fraction` (WAD, 0 < f <= 1) of account
+            (owner, sub) to the taker's account (to_owner, to_sub): each
+            position pro rata (shorts rounded up: the taker takes at least
+            f of every obligation; custody longs rounded down) and each
+            collateral asset rounded down (the liquidated account keeps the
+            rounding of what it owns and sheds the rounding of what it
+            owes: the protocol's favour). Then `payment` USD (6 decimals)
+            moves from the taker's account to the liquidated one (the
+            liquidator ensures the two accounts differ). The taker
+            may not hold the opposite side of a series it receives, and
+            must meet initial margin afterwards at a FRESH or FALLBACK
+            price (vol slices fresh).
+    """
+    assert msg.sender == self.liquidator, "margin: not liquidator"
+    assert fraction != 0 and fraction <= c.WAD, "margin: bad fraction"
+    acct: Account = self.accounts[owner][sub]
+    to: Account = self.accounts[to_owner][to_sub]
+    book: DynArray[Position, MAX_POSITIONS] = acct.positions
+    for p: Position in book:
+        moved: int256 = 0
+        if p.amount < 0:
+            moved = -convert(math._mul_div(convert(-p.amount, uint256), fraction, c.WAD, True), int256)
+        else:
+            moved = convert(math._mul_div(convert(p.amount, uint256), fraction, c.WAD, False), int256)
+        if moved == 0:
+            continue
+        i: uint256 = self._find(to, p.id)
+        assert i == MAX_POSITIONS or (to.positions[i].amount < 0) == (moved < 0), "margin: taker holds opposite side"
+        acct = self._add(acct, p.id, -moved)
+        to = self._add(to, p.id, moved)
+    usd_moved: uint256 = math._mul_div(acct.usd, fraction, c.WAD, False)
+    weth_moved: uint256 = math._mul_div(acct.weth, fraction, c.WAD, False)
+    assert to.usd + usd_moved >= payment, "margin: insufficient collateral"
+    acct.usd = acct.usd - usd_moved + payment
+    acct.weth -= weth_moved
+    to.usd = to.usd + usd_moved - payment
+    to.weth += weth_moved
+    self.accounts[owner][sub] = acct
+    self.accounts[to_owner][to_sub] = to
+    spot: uint256 = 0
+    status: uint256 = 0
+    spot, status = staticcall oracle.price()
+    assert status == STATUS_FRESH or status == STATUS_FALLBACK, "margin: oracle not usable"
+    m: Margin = self._margin(to, spot, True)
+    assert m.equity >= convert(m.initial, int256), "margin: below initial margin"
+    log ShareTransferred(owner=owner, sub=sub, to_owner=to_owner, to_sub=to_sub, fraction=fraction, payment=payment)
+
+
+@external
+def set_insolvent_accounts(count: uint256):
+    """
+    @notice Liquidator only: how many accounts have a negative mark-to-market
+            value (the liquidator flags them). While any is, or settlement
+            bad debt is unresolved, withdrawals are refused.
+    """
+    assert msg.sender == self.liquidator, "margin: not liquidator"
+    self.insolvent_accounts = count
+
+
+@external
+def resolve_bad_debt(id: uint256, amount: uint256):
+    """
+    @notice Insurance fund only: `amount` (WAD USD) of series `id`'s
+            settlement bad debt has been covered or socialised (the fund
+            records which); it no longer gates withdrawals.
+    """
+    assert msg.sender == self.insurance_fund, "margin: not insurance fund"
+    assert amount <= self.series_bad_debt[id], "margin: exceeds bad debt"
+    self.series_bad_debt[id] -= amount
+    self.uncovered_debt -= amount
 
 
 # --- views ------------------------------------------------------------------
@@ -631,6 +746,12 @@ def _margin(acct: Account, spot: uint256, fresh_vol: bool) -> Margin:
     else:
         m.health = convert(m.equity, uint256) * c.WAD // m.maintenance
     return m
+
+
+@view
+@internal
+def _require_no_insolvency():
+    assert self.uncovered_debt == 0 and self.insolvent_accounts == 0, "margin: insolvency outstanding"
 
 
 @view
