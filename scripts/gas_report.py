@@ -1,4 +1,5 @@
-"""`ape run gas_report`: gas and accuracy of the pricing library, printed and written to reports/gas.json.
+"""`ape run gas_report [--only liquidation]`: gas and accuracy of the pricing library, the market, oracle,
+margin and liquidation rows, printed and written to reports/gas.json (rows of other parts kept).
 
 The 10,000-point accuracy sweep runs on the in-process EVM (titanoboa); the external-call
 gas of the deployed OptionPricer is then measured on the connected network (anvil by default).
@@ -7,6 +8,7 @@ gas of the deployed OptionPricer is then measured on the connected network (anvi
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from dsi.bench import liquidation as liquidation_bench
 from dsi.bench import margin as margin_bench
 from dsi.bench import oracle as oracle_bench
 from dsi.bench import pricing
@@ -16,8 +18,24 @@ from dsi.bench.report import format_table, write_rows
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
 @click.option("--points", default=10_000, show_default=True, help="random points per routine")
-def cli(network, points):
+@click.option("--only", type=click.Choice(["all", "liquidation"]), default="all", show_default=True,
+              help="run only the liquidation rows, keeping the other rows of reports/gas.json")
+def cli(network, points, only):
     from ape import accounts, chain, project
+
+    net = network.name if hasattr(network, "name") else network
+    liquidation_rows = liquidation_bench.measure(project, accounts, chain)
+    click.echo(f"Liquidation on {net} (execution gas: excludes the 21,000 base and calldata):")
+    click.echo(format_table(liquidation_rows))
+    for r in liquidation_rows:
+        if "reward_usd" in r:
+            click.echo(f"  {r['name']}: reward {r['reward_usd']:.4f} USD vs gas {r['gas_median']:,} = "
+                       f"{r['cost_usd_30_gwei']:,.2f} USD at 30 gwei, {r['cost_usd_500_gwei']:,.2f} USD at 500 gwei "
+                       f"(ETH {r['eth_usd']:,.0f})")
+    if only == "liquidation":
+        path = write_rows(liquidation_rows)
+        click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
+        return
 
     deployer = accounts.test_accounts[0]
     pricer = project.OptionPricer.deploy(sender=deployer)
@@ -42,7 +60,7 @@ def cli(network, points):
     rows = pricing.measure(n=points)
     click.echo(f"\nIn-process EVM, {points} random points per routine (gas = the routine itself):")
     click.echo(format_table(rows))
-    rows = market_rows + rows
+    rows = liquidation_rows + market_rows + rows
 
     path = write_rows(rows)
     click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
