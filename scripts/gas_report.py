@@ -2,19 +2,20 @@
 
 The 10,000-point accuracy sweep runs on the in-process EVM (titanoboa); the external-call
 gas of the deployed OptionPricer is then measured on the connected network (anvil by default).
-`--only margin` (or `oracle`, `pricing`, `calls`; repeatable) runs a subset and merges its rows
+`--only margin` (or `oracle`, `liquidation`, `pricing`, `calls`; repeatable) runs a subset and merges its rows
 into reports/gas.json, keeping the other rows.
 """
 
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from dsi.bench import liquidation as liquidation_bench
 from dsi.bench import margin as margin_bench
 from dsi.bench import oracle as oracle_bench
 from dsi.bench import pricing
 from dsi.bench.report import format_table, write_rows
 
-PARTS = ("calls", "oracle", "margin", "pricing")
+PARTS = ("calls", "oracle", "margin", "liquidation", "pricing")
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -39,6 +40,17 @@ def cli(network, points, only):
                    "(execution gas: excludes the 21,000 base and calldata):")
         click.echo(format_table(market_rows))
         rows += market_rows
+    if "liquidation" in parts:
+        net = network.name if hasattr(network, "name") else network
+        liquidation_rows = liquidation_bench.measure(project, accounts, chain)
+        click.echo(f"\nLiquidation on {net} (execution gas: excludes the 21,000 base and calldata):")
+        click.echo(format_table(liquidation_rows))
+        for r in liquidation_rows:
+            if "reward_usd" in r:
+                click.echo(f"  {r['name']}: reward {r['reward_usd']:.4f} USD vs gas {r['gas_median']:,} = "
+                           f"{r['cost_usd_30_gwei']:,.2f} USD at 30 gwei, {r['cost_usd_500_gwei']:,.2f} USD at 500 gwei "
+                           f"(ETH {r['eth_usd']:,.0f})")
+        rows += liquidation_rows
     if "pricing" in parts:
         pricing_rows = pricing.measure(n=points)
         click.echo(f"\nIn-process EVM, {points} random points per routine (gas = the routine itself):")

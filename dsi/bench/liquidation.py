@@ -1,0 +1,140 @@
+"""Liquidation gas on anvil: start, take and redo for 1, 8 and 32-position accounts per mechanism,
+and the keeper's reward against its gas cost for a minimum-size position.
+
+Books: the writer's cross-mode sub-accounts each write N different 30-day puts (strikes 1,500 ..
+3,050 in steps of 50, 0.1 option each) funded at 1.02 x initial margin; governance then tightens
+the standard-margin parameters (maintenance a/b raised to 0.2/0.15) so that every book is below
+maintenance at an unchanged, FRESH price: the measurement does not depend on a market path. Each
+take goes to a fresh taker account of the keeper holding 10M USD in cross mode. Each take asks for the whole account and
+is capped at the fraction restoring initial margin (a partial take: the common case). Gas is
+execution gas (receipt gas minus the 21,000 base and calldata).
+
+Keeper economics: a 0.01-option put (the series' minimum size) funded at 1.02 x initial margin;
+the reward is what the keeper earns (Dutch: the incentive owed to the starter, capped by the
+fund's fee, plus the taker's discount; fixed / dynamic: the taker's discount net of the fund's
+fee), the cost is (start +) take gas x gas price x the ETH price.
+"""
+
+from __future__ import annotations
+
+from dsi.bench.report import exec_gas_tx, node_row
+from dsi.protocol import deploy, deploy_liquidation, deploy_margin
+
+WAD = 10**18
+DAY = 86_400
+SLICE = (10**16, 8 * 10**16, -3 * 10**17, 0, 2 * 10**17)
+COUNTS = (1, 8, 32)
+MECHANISMS = ("dutch", "fixed", "dynamic")
+
+
+def _setup(project, accounts, chain):
+    p = deploy_margin(project, deploy(project, accounts))
+    deploy_liquidation(project, p, "dutch", fund_capital=1_000_000)
+    d = p.deployer
+    args = (p.engine.address, p.insurance_fund.address, p.oracle.address, p.series.address, p.vol_feed.address,
+            p.calculator.address, p.usd.address)
+    mechanisms = {"dutch": p.liquidator,
+                  "fixed": project.FixedPenalty.deploy(*args, sender=d),
+                  "dynamic": project.DynamicFee.deploy(*args, sender=d)}
+    expiry = chain.blocks.head.timestamp + 30 * DAY
+    p.vol_feed.push(expiry, *SLICE, sender=p.reporter)
+    ids = []
+    for i in range(max(COUNTS)):
+        strike = (1_500 + 50 * i) * WAD
+        p.series.list_series(strike, expiry, False, False, sender=d)
+        ids.append(p.series.find_series(strike, expiry, False, False))
+    for _ in range(30):
+        chain.mine(deltatime=60)
+        p.twap.update(sender=p.keeper)
+    p.feed.submit(3_000 * WAD, sender=p.reporter)
+    p.oracle.poke(sender=p.keeper)
+    for who in (p.writer, p.keeper):
+        p.usd.mint(who, 10**14, sender=d)
+        p.usd.approve(p.engine.address, 2**256 - 1, sender=who)
+        p.usd.approve(p.insurance_fund.address, 2**256 - 1, sender=who)
+    return p, mechanisms, ids
+
+
+def _taker(p, sub: int) -> int:
+    """A fresh cross-mode taker account holding 10M USD: each take is measured against a taker
+    holding only what it takes."""
+    p.engine.deposit(sub, 10**13, 0, sender=p.keeper)
+    p.engine.set_mode(sub, 1, sender=p.keeper)
+    return sub
+
+
+def _book(p, sub: int, ids, n: int, units: int):
+    e, w = p.engine, p.writer
+    e.deposit(sub, 10**12, 0, sender=w)
+    e.set_mode(sub, 1, sender=w)
+    for i in range(n):
+        e.open_short(sub, ids[i], units, sender=w)
+    need = e.margin(w, sub).initial * 102 // 100 // 10**12 * 100 // 99 + 1
+    e.withdraw(sub, e.account(w, sub)[1] - need, 0, sender=w)
+
+
+def _wire(p, liq):
+    p.engine.set_liquidation(liq.address, p.insurance_fund.address, sender=p.deployer)
+    p.insurance_fund.set_liquidator(liq.address, sender=p.deployer)
+
+
+def measure(project, accounts, chain) -> list[dict]:
+    p, mechanisms, ids = _setup(project, accounts, chain)
+    subs = {}
+    sub = 10
+    for name in MECHANISMS + ("redo",):
+        for n in COUNTS:
+            _book(p, sub, ids, n, WAD // 10)
+            subs[(name, n)] = sub
+            sub += 1
+    min_size = p.series.min_size()
+    for name in MECHANISMS:
+        _book(p, sub, ids, 1, min_size)
+        subs[(name, "min")] = sub
+        sub += 1
+    # Tighten maintenance (governance): every book is now below maintenance at the same price.
+    p.engine.set_standard_params((3 * 10**17, 2 * 10**17), (2 * 10**17, 15 * 10**16), sender=p.deployer)
+    rows = []
+    eth_usd = p.oracle.price()[0] / WAD
+    keeper = p.keeper
+    for name in MECHANISMS:
+        liq = mechanisms[name]
+        _wire(p, liq)
+        for n in COUNTS:
+            owner, s = p.writer, subs[(name, n)]
+            label = f"position{'s' if n > 1 else ''}"
+            assert liq.is_liquidatable(owner, s)
+            if name == "dutch":
+                rows.append(node_row(f"dutch start {n} {label}", exec_gas_tx(liq.start(owner, s, sender=keeper))))
+            tx = liq.take(owner, s, _taker(p, s + 1000), WAD, 2**255 - 1, sender=keeper)
+            rows.append(node_row(f"{name} take {n} {label}", exec_gas_tx(tx)))
+        if name == "dutch":
+            # Resets: a second set of books, started, then aged past the tail.
+            for n in COUNTS:
+                liq.start(p.writer, subs[("redo", n)], sender=keeper)
+            chain.mine(deltatime=liq.curve().tail + 1)
+            p.feed.submit(3_000 * WAD, sender=p.reporter)
+            p.twap.update(sender=keeper)
+            for n in COUNTS:
+                label = f"position{'s' if n > 1 else ''}"
+                tx = liq.redo(p.writer, subs[("redo", n)], sender=keeper)
+                rows.append(node_row(f"dutch redo {n} {label}", exec_gas_tx(tx)))
+        # Keeper economics on the minimum-size position.
+        owner, s = p.writer, subs[(name, "min")]
+        gas = 0
+        reward = 0.0
+        if name == "dutch":
+            tx = liq.start(owner, s, sender=keeper)
+            gas += tx.gas_used
+        taker = _taker(p, s + 1000)
+        cash = p.usd.balanceOf(keeper)
+        before = liq.mtm(keeper, taker)[0]
+        tx = liq.take(owner, s, taker, WAD, 2**255 - 1, sender=keeper)
+        gas += tx.gas_used
+        reward = (liq.mtm(keeper, taker)[0] - before) / WAD + (p.usd.balanceOf(keeper) - cash) / 1e6
+        row = node_row(f"keeper {name} min-size position (start+take)" if name == "dutch"
+                       else f"keeper {name} min-size position (take)", gas)
+        row.update(reward_usd=round(reward, 4), eth_usd=eth_usd,
+                   cost_usd_30_gwei=round(gas * 30e-9 * eth_usd, 2), cost_usd_500_gwei=round(gas * 500e-9 * eth_usd, 2))
+        rows.append(row)
+    return rows
