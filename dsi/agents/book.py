@@ -35,6 +35,10 @@ STANDARD_BOOK = (
     AccountSpec(7, PORTFOLIO, "call spread", ((1.1, True, -10), (1.2, True, 10))),
 )
 
+# Three accounts, one per mode, for the short scenarios on the real node (each transaction
+# through Ape costs ~0.1 s): naked put (isolated), covered call (cross), put spread (portfolio).
+SMALL_BOOK = (STANDARD_BOOK[0], STANDARD_BOOK[3], STANDARD_BOOK[5])
+
 
 def strike_of(spot: float, ratio: float) -> int:
     """A listable strike (WAD) at `ratio` x spot, rounded to 4 significant digits."""

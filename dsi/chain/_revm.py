@@ -14,14 +14,15 @@ import json
 import re
 from collections import namedtuple
 from functools import lru_cache
+from pathlib import Path
 
 import eth_abi
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from pyrevm import EVM, BlockEnv
 
-from dsi.boa_env import ROOT
 from dsi.chain.base import Backend, ChainFacade, Reverted
 
+ROOT = Path(__file__).resolve().parents[2]
 GAS_LIMIT = 30_000_000  # per transaction, as anvil's block (ape-config.yaml)
 START_TIMESTAMP = 1_800_000_000
 ERROR_SELECTOR = bytes.fromhex("08c379a0")

@@ -137,7 +137,7 @@ register(Scenario(
     "80 minutes; the writer keeps trying to open risk.",
     ("risk-increasing actions refused while the oracle disagrees with the market",
      "nothing valued at the frozen price once the market left it", "after max_age the price is the TWAP"),
-    "oracle_faults", kwargs={"fault": "frozen"}, weight=2))
+    "oracle_faults", backend="revm", kwargs={"fault": "frozen"}, weight=1))
 register(Scenario(
     "bad_print", "Bad print on one source (Compound DAI 2020, Binance USDe 2025): the feed prints +35% and later "
     "-40% for one update each while the market is honest.",

@@ -23,6 +23,7 @@ from dsi.agents.attackers import (FlashPumpAttacker, account_value, dump_to_wall
                                   pump_from_wallet, wallet_value)
 from dsi.metrics import STATUS, marks, measure
 from dsi.scenarios import Result
+from dsi.agents.book import SMALL_BOOK, STANDARD_BOOK
 from dsi.scenarios.world import build_world
 
 WAD = 10**18
@@ -31,7 +32,7 @@ SUB = 1
 
 def _setup(ctx, backend_kind):
     backend = ctx.make_backend(backend_kind)
-    world = build_world(backend, ctx.params, ctx.mechanism)
+    world = build_world(backend, ctx.params, ctx.mechanism, book=SMALL_BOOK if backend.name == "ape" else STANDARD_BOOK)
     p = world.p
     put = world.series[(0.9, False)]
     open_levered_short(p, p.attacker, SUB, put, 10)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dsi.metrics import measure
 from dsi.scenarios import Result
+from dsi.agents.book import SMALL_BOOK, STANDARD_BOOK
 from dsi.scenarios.world import build_world, open_probe, probe
 
 WAD = 10**18
@@ -25,7 +26,7 @@ WAD = 10**18
 
 def run(ctx, name: str, backend_kind: str, fault: str) -> Result:
     backend = ctx.make_backend(backend_kind)
-    world = build_world(backend, ctx.params, ctx.mechanism)
+    world = build_world(backend, ctx.params, ctx.mechanism, book=SMALL_BOOK if backend.name == "ape" else STANDARD_BOOK)
     open_probe(world)
     r = Result(name, ctx.mechanism, backend.name)
     r.steps.append(measure(world))
@@ -80,7 +81,7 @@ def _frozen(ctx, world, r, blocks: int = 40, dt: int = 120):
                    "price while the stuck feed is flagged); a liquidation must not act on it then")
 
 
-def _bad_print(ctx, world, r, calm: int = 6):
+def _bad_print(ctx, world, r, calm: int = 3):
     p, chain = world.p, world.chain
     honest = world.market
     bad_prices, at_bad, accepted = [], 0, 0

@@ -82,8 +82,8 @@ def build_world(backend, params, mechanism: str = "none", book=STANDARD_BOOK, le
     reporter = Reporter(p)
     world = World(backend, p, expiry, series, info, [], keeper, reporter, spot, atm_vol)
     world.push_vol()
-    for _ in range(history_s // 60):  # TWAP history before the book opens
-        chain.mine(deltatime=60)
+    for _ in range(history_s // 180):  # TWAP history before the book opens (one observation / 3 min)
+        chain.mine(deltatime=180)
         p.twap.update(sender=p.keeper)
     p.feed.submit(int(spot * WAD), sender=p.reporter)
     p.oracle.poke(sender=p.keeper)
