@@ -36,8 +36,8 @@ STANDARD_BOOK = (
 )
 
 # Three accounts, one per mode, for the short scenarios on the real node (each transaction
-# through Ape costs ~0.1 s): naked put (isolated), covered call (cross), put spread (portfolio).
-SMALL_BOOK = (STANDARD_BOOK[0], STANDARD_BOOK[3], STANDARD_BOOK[5])
+# through Ape costs ~0.1 s): naked put (isolated), covered call (cross), naked puts (portfolio).
+SMALL_BOOK = (STANDARD_BOOK[0], STANDARD_BOOK[3], STANDARD_BOOK[2])
 
 
 def strike_of(spot: float, ratio: float) -> int:
