@@ -19,6 +19,8 @@ CONTRACTS = ROOT / "contracts"
 @lru_cache(maxsize=None)
 def _configure() -> None:
     boa.interpret.set_search_paths([str(ROOT), sysconfig.get_paths()["purelib"]])
+    # Compiled output cached inside the project (never in $HOME).
+    boa.interpret.set_cache_dir(str(ROOT / ".cache" / "boa"))
 
 
 @lru_cache(maxsize=None)

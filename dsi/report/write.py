@@ -1,0 +1,165 @@
+"""report.md + summary.json + charts, and the console summary."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from dsi.report.charts import run_chart
+
+HOW_TO_READ = """\
+## How to read this report
+
+- Every **scenario** is a named stress (a real crisis, an attack or a random crash) with **pass
+  criteria**: named checks, each with the value measured and how it was measured. A scenario
+  passes when all its checks pass; `make stress` exits non-zero when any run fails.
+- Every scenario runs once per **liquidation mechanism**. Until the liquidation layer lands, the
+  only mechanism is `none`: nobody liquidates, so the *deficit* columns show what is at stake
+  (what would become bad debt if nobody acted), not a loss that happened. Scenarios that need
+  liquidation are listed at the end as skipped, with the reason.
+- **deficit** = sum over accounts of the negative part of their net liquidation value at the
+  *market* price (collateral without haircut plus the signed marks of their options on the
+  skew). **bad debt** = what the engine has recorded (at settlement). **adequacy** = haircut
+  collateral / short notional at the oracle price. **health** = equity / maintenance margin
+  (below 1: liquidatable). **slippage** = price impact of selling the book's delta (the flow a
+  liquidation would sell) or a 100-WETH clip into the pool. **latency** = age of the data behind
+  the oracle price. **fund balance / socialised loss** are empty until the insurance fund exists.
+- Each run has one chart: the price path (market vs the protocol's oracle), the distribution of
+  account health at the start and at the worst (or last) step, and the deficit / bad debt path.
+- *backend* says where it ran: `ape` is the real anvil node through Ape; `revm` is the
+  in-process EVM (same bytecode) used for long replays and Monte Carlo.
+"""
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if math.isinf(v) or math.isnan(v):
+            return str(v)
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        if abs(v) >= 1:
+            return f"{v:,.2f}"
+        return f"{v:.4g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
+def verdict(r) -> str:
+    return "SKIPPED" if r.skipped else ("PASS" if r.passed else "FAIL")
+
+
+def summary_rows(results) -> list[dict]:
+    rows = []
+    for r in results:
+        m = r.metrics
+        deficit = m.get("max_deficit_usd", m.get("worst_deficit_max"))
+        rows.append({"scenario": r.scenario, "mechanism": r.mechanism, "backend": r.backend or "-",
+                     "verdict": verdict(r), "checks": f"{sum(c.passed for c in r.checks)}/{len(r.checks)}",
+                     "max deficit USD": _fmt(deficit), "attacker PnL USD": _fmt(m.get("attacker_pnl_usd")),
+                     "seconds": f"{r.seconds:.1f}" if not r.skipped else "-",
+                     "note": r.skipped or ""})
+    return rows
+
+
+def summary_table(results) -> str:
+    rows = summary_rows(results)
+    cols = ["scenario", "mechanism", "backend", "verdict", "checks", "max deficit USD", "attacker PnL USD", "seconds"]
+    out = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
+    for row in rows:
+        out.append("| " + " | ".join(str(row[c]) for c in cols) + " |")
+    return "\n".join(out)
+
+
+STEP_COLS = ("step", "market", "oracle", "status", "latency_s", "adequacy", "slippage_delta", "slippage_100",
+             "below_mm", "insolvent", "deficit_usd", "bad_debt_usd", "fund_balance_usd", "socialised_loss_usd",
+             "attacker_pnl_usd", "gas_used")
+
+
+def _steps_table(steps, limit: int = 14) -> list[str]:
+    if not steps:
+        return []
+    cols = [c for c in STEP_COLS if c in steps[0]]
+    if len(steps) > limit:
+        worst = max(range(len(steps)), key=lambda i: (steps[i].get("deficit_usd", 0), steps[i].get("below_mm", 0)))
+        keep = sorted({0, 1, 2, worst - 1, worst, worst + 1, len(steps) - 2, len(steps) - 1} & set(range(len(steps))))
+        shown = [(i, steps[i]) for i in keep]
+        title = f"Steps (first, worst and last of {len(steps)}):"
+    else:
+        shown = list(enumerate(steps))
+        title = "Steps:"
+    out = [title, "", "| " + " | ".join(["#"] + cols) + " |", "|" + " ---: |" * (len(cols) + 1)]
+    for i, s in shown:
+        out.append("| " + " | ".join([str(i)] + [_fmt(s.get(c)) for c in cols]) + " |")
+    return out + [""]
+
+
+def _section(r, scenario, chart) -> str:
+    out = [f"## {r.scenario} x {r.mechanism}: {verdict(r)}", "", scenario.description, ""]
+    if r.skipped:
+        return "\n".join(out + [f"Skipped: {r.skipped}.", ""])
+    out += [f"Backend: `{r.backend}`, {r.seconds:.1f} s.", "", "Criteria:", ""]
+    for c in r.checks:
+        out.append(f"- [{'x' if c.passed else ' '}] **{c.name}**: {_fmt(c.value)} ({c.detail})")
+    out += ["", "Metrics:", "", "| metric | value |", "| --- | ---: |"]
+    for k, v in r.metrics.items():
+        out.append(f"| {k} | {_fmt(v)} |")
+    out.append("")
+    if chart:
+        out += [f"![{r.scenario} x {r.mechanism}]({chart})", ""]
+    if r.notes:
+        out += ["Notes:", ""] + [f"- {n}" for n in r.notes] + [""]
+    out += _steps_table(r.steps)
+    return "\n".join(out)
+
+
+def _jsonable(v):
+    if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    return v
+
+
+def write_report(results, folder, meta: dict, catalog: dict) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    failed = [r for r in results if r.passed is False]
+    md = ["# DSI stress report", ""]
+    md += [f"- generated: {meta.get('generated')}", f"- verdict: **{'FAIL' if failed else 'PASS'}** "
+           f"({sum(r.passed is True for r in results)} passed, {len(failed)} failed, "
+           f"{sum(r.skipped is not None for r in results)} skipped)",
+           f"- total time: {meta.get('total_seconds', 0):.1f} s on {meta.get('machine', 'this machine')}",
+           f"- parameters: `{meta.get('params')}`; market data: `{meta.get('data')}`; "
+           f"mechanisms: {', '.join(meta.get('mechanisms', []))}", ""]
+    md.append(HOW_TO_READ)
+    md += ["## Summary", "", summary_table(results), ""]
+    for r in results:
+        chart = None
+        if not r.skipped and r.series:
+            chart = f"{r.scenario}__{r.mechanism}.png"
+            run_chart(r, folder / chart)
+        md.append(_section(r, catalog[r.scenario], chart))
+    (folder / "report.md").write_text("\n".join(md) + "\n")
+    summary = {
+        "generated": meta.get("generated"), "total_seconds": meta.get("total_seconds"),
+        "passed": not failed, "params": meta.get("params"), "mechanisms": meta.get("mechanisms"),
+        "runs": [{"scenario": r.scenario, "mechanism": r.mechanism, "passed": r.passed, "skipped": r.skipped,
+                  "backend": r.backend, "seconds": round(r.seconds, 2),
+                  "checks": [{"name": c.name, "passed": c.passed, "value": _jsonable(c.value), "detail": c.detail}
+                             for c in r.checks],
+                  "metrics": _jsonable(r.metrics)} for r in results],
+    }
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return folder

@@ -1,0 +1,38 @@
+"""Scenario fixtures: a lab context whose `ape` backend is this test session's anvil (each
+test isolated by Ape) and whose `revm` backend is a fresh in-process EVM; shortened runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsi.chain import ape_backend, revm_backend
+from dsi.protocol import Params
+from dsi.scenarios import Context
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def lab(project, accounts, chain):
+    facades = []
+
+    def make_backend(kind):
+        if kind == "ape":
+            b = ape_backend(project, accounts, chain)
+            facades.append(b.chain)
+            return b
+        return revm_backend()
+
+    def _ctx(**kwargs):
+        return Context(make_backend=make_backend, params=Params(), data=str(DATA), quick=True, **kwargs)
+
+    yield _ctx
+    for f in facades:
+        f.close()
+
+
+def checks(result) -> dict:
+    return {c.name: c for c in result.checks}
