@@ -33,6 +33,16 @@
         `settlement_window` seconds ending at `expiry`, once; later calls
         return the stored value and it never changes.
 
+        TWAP cache: `poke` stores the TWAP it computed with its timestamp
+        (one packed slot); reads within `TWAP_CACHE_TTL` (60 s) of that use
+        it instead of the ring-buffer search (~26k gas at 1,024
+        observations), later reads compute it live. A cached TWAP over a
+        window W lags the live one by at most TTL / W of the distance
+        between the price and the TWAP (3.3% of it for the default 30 min
+        window): both deviation checks keep their meaning, and spot and
+        feed are always read live, so a pump still shows at once. Changing
+        the TWAP window drops the cache.
+
         Parameters have hard bounds: max_age 60 s .. 1 day, deviations
         0.5% .. 50%, TWAP window 60 s .. 1 day.
 """
@@ -65,6 +75,12 @@ DEVIATION_MIN: constant(uint256) = 5 * 10 ** 15  # 0.5%
 DEVIATION_MAX: constant(uint256) = 5 * 10 ** 17  # 50%
 WINDOW_MIN: constant(uint256) = 60
 WINDOW_MAX: constant(uint256) = 86_400
+TWAP_CACHE_TTL: constant(uint256) = 60
+TIME_MASK: constant(uint256) = 2 ** 64 - 1
+# `config` layout: frozen bit 0, max_age bits 1-32, twap_window bits 33-64,
+# max_deviation bits 65-128, max_spot_deviation bits 129-192.
+U32: constant(uint256) = 2 ** 32 - 1
+U64: constant(uint256) = 2 ** 64 - 1
 
 
 struct Reading:
@@ -79,17 +95,14 @@ twap_oracle: public(immutable(ITwapOracle))
 pool: public(immutable(ISpotPool))
 settlement_window: public(immutable(uint256))
 
-max_age: public(uint256)
-max_deviation: public(uint256)
-max_spot_deviation: public(uint256)
-twap_window: public(uint256)
-frozen: public(bool)
+config: uint256  # packed parameters, one SLOAD per read; getters below
 
 last_good_price: public(uint256)
 last_good_at: public(uint256)
 last_status: public(uint256)
 last_source: public(uint256)
 settlement_price: public(HashMap[uint256, uint256])
+twap_cache: uint256  # (TWAP << 64) | time it was computed; 0 = none
 
 
 event StatusChanged:
@@ -148,7 +161,8 @@ def set_frozen(frozen_: bool):
     @notice Owner only: freeze (status FROZEN, last good price) or unfreeze.
     """
     ownable._check_owner()
-    self.frozen = frozen_
+    cfg: uint256 = self.config
+    self.config = (cfg & ~1) | convert(frozen_, uint256)
     log Frozen(frozen=frozen_)
 
 
@@ -161,6 +175,13 @@ def poke() -> (uint256, uint256):
     @return (uint256, uint256) (price, status).
     """
     extcall twap_oracle.update()
+    ok: bool = False
+    twap: uint256 = 0
+    ok, twap = staticcall twap_oracle.try_twap((self.config >> 33) & U32)
+    if ok and twap != 0 and twap < 2 ** 192:
+        self.twap_cache = (twap << 64) | block.timestamp
+    else:
+        self.twap_cache = 0
     r: Reading = self._read()
     if r.status == STATUS_FRESH or r.status == STATUS_FALLBACK:
         self.last_good_price = r.price
@@ -206,6 +227,59 @@ def latency() -> uint256:
     return block.timestamp - r.as_of
 
 
+@view
+@external
+def max_age() -> uint256:
+    """
+    @notice Seconds after which the feed is stale.
+    """
+    return (self.config >> 1) & U32
+
+
+@view
+@external
+def twap_window() -> uint256:
+    """
+    @notice Seconds of the TWAP the feed and spot are checked against.
+    """
+    return (self.config >> 33) & U32
+
+
+@view
+@external
+def max_deviation() -> uint256:
+    """
+    @notice Largest feed-vs-TWAP / feed-vs-spot disagreement (WAD).
+    """
+    return (self.config >> 65) & U64
+
+
+@view
+@external
+def max_spot_deviation() -> uint256:
+    """
+    @notice Largest spot-vs-TWAP disagreement before DEVIANT (WAD).
+    """
+    return (self.config >> 129) & U64
+
+
+@view
+@external
+def frozen() -> bool:
+    return self.config & 1 != 0
+
+
+@view
+@external
+def cached_twap() -> (uint256, uint256):
+    """
+    @notice (TWAP, time computed) stored by the last `poke`; (0, 0) when
+            none. Reads use it for `TWAP_CACHE_TTL` seconds.
+    """
+    cache: uint256 = self.twap_cache
+    return cache >> 64, cache & TIME_MASK
+
+
 @external
 def settle(expiry: uint256) -> uint256:
     """
@@ -232,10 +306,10 @@ def _set_parameters(max_age_: uint256, max_deviation_: uint256, max_spot_deviati
     assert max_deviation_ >= DEVIATION_MIN and max_deviation_ <= DEVIATION_MAX, "oracle: deviation out of bounds"
     assert max_spot_deviation_ >= DEVIATION_MIN and max_spot_deviation_ <= DEVIATION_MAX, "oracle: deviation out of bounds"
     assert twap_window_ >= WINDOW_MIN and twap_window_ <= WINDOW_MAX, "oracle: window out of bounds"
-    self.max_age = max_age_
-    self.max_deviation = max_deviation_
-    self.max_spot_deviation = max_spot_deviation_
-    self.twap_window = twap_window_
+    self.config = (
+        (self.config & 1) | (max_age_ << 1) | (twap_window_ << 33) | (max_deviation_ << 65) | (max_spot_deviation_ << 129)
+    )
+    self.twap_cache = 0
     log ParametersSet(max_age=max_age_, max_deviation=max_deviation_, max_spot_deviation=max_spot_deviation_, twap_window=twap_window_)
 
 
@@ -251,6 +325,22 @@ def _deviates(a: uint256, b: uint256, limit: uint256) -> bool:
 
 @view
 @internal
+def _twap(window: uint256) -> (bool, uint256):
+    """
+    @dev The TWAP over `twap_window`: the cached one when computed within
+         `TWAP_CACHE_TTL`, else live; (False, 0) when unavailable.
+    """
+    cache: uint256 = self.twap_cache
+    if cache != 0 and block.timestamp - (cache & TIME_MASK) <= TWAP_CACHE_TTL:
+        return True, cache >> 64
+    ok: bool = False
+    twap: uint256 = 0
+    ok, twap = staticcall twap_oracle.try_twap(window)
+    return ok and twap != 0, twap
+
+
+@view
+@internal
 def _last_good(status: uint256) -> Reading:
     assert self.last_good_price != 0, "oracle: no good price yet"
     return Reading(price=self.last_good_price, status=status, source=SOURCE_LAST_GOOD, as_of=self.last_good_at)
@@ -259,16 +349,16 @@ def _last_good(status: uint256) -> Reading:
 @view
 @internal
 def _read() -> Reading:
-    if self.frozen:
+    cfg: uint256 = self.config
+    if cfg & 1 != 0:
         return self._last_good(STATUS_FROZEN)
 
     # Secondary: the TWAP, when the history covers the window.
     twap_ok: bool = False
     twap: uint256 = 0
-    twap_ok, twap = staticcall twap_oracle.try_twap(self.twap_window)
-    twap_ok = twap_ok and twap != 0
+    twap_ok, twap = self._twap((cfg >> 33) & U32)
     spot: uint256 = staticcall pool.spot_price()
-    spot_agrees: bool = not twap_ok or (spot != 0 and not self._deviates(spot, twap, self.max_spot_deviation))
+    spot_agrees: bool = not twap_ok or (spot != 0 and not self._deviates(spot, twap, (cfg >> 129) & U64))
 
     # Primary: the feed, when positive, not from the future, not stale.
     round_id: uint256 = 0
@@ -281,13 +371,14 @@ def _read() -> Reading:
         round_id != 0
         and answer > 0
         and updated_at <= block.timestamp
-        and block.timestamp - updated_at <= self.max_age
+        and block.timestamp - updated_at <= (cfg >> 1) & U32
     )
 
     if feed_ok:
         f: uint256 = convert(answer, uint256)
-        feed_vs_twap_ok: bool = not twap_ok or not self._deviates(f, twap, self.max_deviation)
-        feed_vs_spot_ok: bool = spot != 0 and not self._deviates(f, spot, self.max_deviation)
+        max_dev: uint256 = (cfg >> 65) & U64
+        feed_vs_twap_ok: bool = not twap_ok or not self._deviates(f, twap, max_dev)
+        feed_vs_spot_ok: bool = spot != 0 and not self._deviates(f, spot, max_dev)
         if not feed_vs_twap_ok and not feed_vs_spot_ok:
             # One source alone moved: a bad print. Hold the last good price.
             return self._last_good(STATUS_DEVIANT)

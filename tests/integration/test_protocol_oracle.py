@@ -119,3 +119,38 @@ def test_settlement_fixed_once(protocol, chain, build_history):
     assert protocol.oracle.settlement_price(expiry) == fixed
     with ape.reverts("oracle: zero expiry"):
         protocol.oracle.settle(0, sender=protocol.keeper)
+
+
+def test_poke_caches_the_twap_for_one_minute(protocol, chain, build_history):
+    """A keeper's poke stores the TWAP; reads within 60 s use it, later reads compute it live,
+    and a window change drops it."""
+    o = protocol.oracle
+    build_history(1_800)
+    tx = o.poke(sender=protocol.keeper)
+    cached, at = o.cached_twap()
+    assert at == tx.timestamp
+    assert cached == protocol.twap.twap(o.twap_window())
+    # The market moves 10% within the minute: the cached TWAP is what the checks use.
+    trade_to_price(protocol, 2_700 * WAD)
+    chain.mine(deltatime=30)
+    assert o.cached_twap() == (cached, at)
+    # The pump is still seen at once: spot is read live against the cached TWAP.
+    assert o.price()[1] == DEVIANT
+    # Past the TTL the live TWAP (now pulled down by the move) replaces the cache.
+    chain.mine(deltatime=31)
+    protocol.twap.update(sender=protocol.keeper)
+    live = protocol.twap.twap(o.twap_window())
+    assert live < cached
+    reading = o.reading()
+    assert reading.status == DEVIANT and reading.source == SOURCE_FEED
+    o.set_parameters(o.max_age(), o.max_deviation(), o.max_spot_deviation(), 900, sender=protocol.deployer)
+    assert o.cached_twap() == (0, 0)
+
+
+def test_cached_twap_agrees_with_live_evaluation(protocol, build_history):
+    """Right after a poke the cached and live evaluations give the same reading."""
+    o = protocol.oracle
+    build_history(1_800)
+    live = o.reading()
+    o.poke(sender=protocol.keeper)
+    assert o.reading() == live
