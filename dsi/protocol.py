@@ -15,8 +15,10 @@ same wiring runs in tests (anvil), `ape run` scripts, and later the lab.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from pathlib import Path
 
 WAD = 10**18
 USD_DECIMALS = 6
@@ -83,13 +85,61 @@ class Params:
             raise ValueError("invalid protocol parameters: " + "; ".join(errors))
         return self
 
+    # The tables of a parameter file (params/default.toml) and the fields each holds.
+    SECTIONS = {
+        "market": ("spot", "pool_weth", "pool_fee_bps", "lender_weth", "lender_usd", "flash_fee_bps"),
+        "oracle": ("twap_cardinality", "twap_min_spacing", "twap_window", "settlement_window", "feed_max_age",
+                   "max_deviation", "max_spot_deviation"),
+        "options": ("max_tenor", "strike_band_min", "strike_band_max", "min_option_size"),
+    }
+
     @classmethod
-    def from_dict(cls, raw: dict) -> "Params":
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
+    def from_dict(cls, raw: dict, where: str = "protocol parameters") -> "Params":
+        types = {f.name: f.type for f in fields(cls)}
+        unknown = set(raw) - set(types)
         if unknown:
-            raise ValueError(f"unknown protocol parameters: {sorted(unknown)}")
-        return cls(**raw).validate()
+            raise ValueError(f"params: {where}: unknown key(s) {sorted(unknown)} (known: {sorted(types)})")
+        for name, value in raw.items():
+            expected = types[name]
+            if expected == "int":
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            else:  # float: an integer is a float too
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not ok:
+                raise ValueError(f"params: {where}: {name} must be {'an integer' if expected == 'int' else 'a number'}, "
+                                 f"got {type(value).__name__} {value!r}")
+        try:
+            return cls(**raw).validate()
+        except ValueError as e:
+            raise ValueError(f"params: {where}: {e}") from None
+
+    @classmethod
+    def from_file(cls, path) -> "Params":
+        """Parameters from a TOML file with the tables of `SECTIONS` (see params/default.toml);
+        missing keys keep their defaults. Errors name the file, the table and the key."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"params: no parameter file at {path}")
+        try:
+            doc = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"params: {path}: not valid TOML ({e})") from None
+        flat = {}
+        for section, values in doc.items():
+            if section not in cls.SECTIONS:
+                raise ValueError(f"params: {path}: unknown table [{section}] (known: {sorted(cls.SECTIONS)})")
+            if not isinstance(values, dict):
+                raise ValueError(f"params: {path}: [{section}] must be a table, got a {type(values).__name__}")
+            for key, value in values.items():
+                if key not in cls.SECTIONS[section]:
+                    home = [s for s, keys in cls.SECTIONS.items() if key in keys]
+                    hint = f" (it belongs in [{home[0]}])" if home else f" (known: {list(cls.SECTIONS[section])})"
+                    raise ValueError(f"params: {path}: unknown key {key!r} in [{section}]{hint}")
+                flat[key] = value
+        return cls.from_dict(flat, where=str(path))
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass

@@ -27,9 +27,10 @@ def amount_to_price(reserve_weth: int, reserve_usd: int, target_price_wad: int, 
     x_new = math.isqrt(int(k / ratio)) if ratio > 0 else 0
     y_new = math.isqrt(int(k * ratio))
     keep = 1 - fee_bps / 10_000
-    if x_new > reserve_weth:
+    # Below a millionth of a unit the pool would return nothing: already there.
+    if x_new > reserve_weth + 10 ** (weth_decimals - 6):
         return "weth", int((x_new - reserve_weth) / keep) + 1
-    if y_new > reserve_usd:
+    if y_new > reserve_usd + 1:
         return "usd", int((y_new - reserve_usd) / keep) + 1
     return "none", 0
 

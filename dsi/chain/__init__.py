@@ -19,25 +19,37 @@ both backends accept `sender=` on views and transactions). Two backends:
   fresh EVM with its own accounts; time moves only through `chain.mine`.
 """
 
-from dsi.chain.base import Backend, ChainFacade  # noqa: F401
+from dsi.chain._ape import ApeChain  # noqa: F401  (imports nothing from ape until used)
+from dsi.chain.base import Backend, ChainFacade, Reverted  # noqa: F401
 
 
 def ape_backend(project=None, accounts=None, chain=None, block_interval: int | None = 0) -> "Backend":
-    from dsi.chain.ape_backend import make
+    from dsi.chain._ape import make
 
     return make(project, accounts, chain, block_interval)
 
 
 def boa_backend(n_accounts: int = 10) -> "Backend":
-    from dsi.chain.boa_backend import make
+    from dsi.chain._boa import make
 
     return make(n_accounts)
 
 
+def revm_backend(n_accounts: int = 10) -> "Backend":
+    from dsi.chain._revm import make
+
+    return make(n_accounts)
+
+
+BACKENDS = ("ape", "boa", "revm")
+
+
 def backend(name: str, **kwargs) -> "Backend":
-    """`backend("ape")` or `backend("boa")`."""
+    """`backend("ape")`, `backend("boa")` or `backend("revm")`."""
     if name == "ape":
         return ape_backend(**kwargs)
     if name == "boa":
         return boa_backend(**kwargs)
-    raise ValueError(f"chain: unknown backend {name!r} (expected 'ape' or 'boa')")
+    if name == "revm":
+        return revm_backend(**kwargs)
+    raise ValueError(f"chain: unknown backend {name!r} (expected one of {BACKENDS})")

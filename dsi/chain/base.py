@@ -6,6 +6,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 
+class Reverted(Exception):
+    """A transaction or call reverted (in-process backends); `str(e)` is the reason."""
+
+
 class ChainFacade:
     """Time, mining, snapshots and counters, the same on every backend."""
 
@@ -54,6 +58,11 @@ class ChainFacade:
         raise NotImplementedError
 
     def code_size(self, address) -> int:
+        raise NotImplementedError
+
+    def attempt(self, fn, *args, **kwargs):
+        """Call `fn(*args, **kwargs)` (a contract method); returns (True, result) or, when the
+        call reverts, (False, reason). The way scenario code tries actions that may be refused."""
         raise NotImplementedError
 
 

@@ -1,1 +1,176 @@
-"""Named stress scenarios with explicit pass criteria (the lab's catalog; growing)."""
+"""The scenario catalog: named stress scenarios with explicit pass criteria, each run per
+liquidation mechanism.
+
+A `Scenario` has a name, a description, the criteria it is graded on, the backend it runs on by
+default (`"ape"`: the real anvil node; `"revm"`: in process, for volume) and a `run(ctx)` that
+returns a `Result`: named `Check`s (passed, measured value, detail), per-step metrics
+(`dsi.metrics`), headline metrics and chart series. Scenarios that need liquidation are listed
+with `needs="liquidation"` and reported as skipped until that layer exists; none is faked.
+
+Mechanisms: `none` (no liquidation) is the only one until the liquidation branch lands; then
+`dsi.scenarios.mechanisms.available()` lists the others and every scenario runs per mechanism.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+NEEDS_LIQUIDATION = "needs liquidation (branch liquidation)"
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    value: object = None
+    detail: str = ""
+
+
+@dataclass
+class Result:
+    scenario: str
+    mechanism: str
+    backend: str = ""
+    checks: list = field(default_factory=list)
+    steps: list = field(default_factory=list)  # dsi.metrics step rows
+    metrics: dict = field(default_factory=dict)  # headline numbers
+    series: dict = field(default_factory=dict)  # chart data (price path, healths, deficits, ...)
+    notes: list = field(default_factory=list)
+    skipped: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool | None:
+        if self.skipped:
+            return None
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def check(self, name: str, passed: bool, value=None, detail: str = "") -> None:
+        self.checks.append(Check(name, bool(passed), value, detail))
+
+
+@dataclass
+class Context:
+    """What a scenario runs with: a chain backend maker, parameters, the mechanism, options."""
+
+    make_backend: Callable  # make_backend(kind) -> dsi.chain.Backend; kind in ("ape", "revm")
+    params: object  # dsi.protocol.Params
+    mechanism: str = "none"
+    data: str = "../shared/data"
+    quick: bool = False  # shortened runs (tests)
+    seed: int = 20_200_312
+    progress: Callable | None = None  # progress(fraction) for long scenarios
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    criteria: tuple
+    module: str  # dsi.scenarios.<module> with run(ctx, **kwargs)
+    backend: str = "ape"
+    kwargs: dict = field(default_factory=dict)
+    needs: str | None = None
+    weight: float = 1.0  # rough relative cost, for the progress bar
+
+    def run(self, ctx: Context) -> Result:
+        import time
+
+        if self.needs == "liquidation":
+            return Result(self.name, ctx.mechanism, skipped=NEEDS_LIQUIDATION)
+        t0 = time.perf_counter()
+        module = importlib.import_module(f"dsi.scenarios.{self.module}")
+        result = module.run(ctx, name=self.name, backend_kind=self.backend, **self.kwargs)
+        result.seconds = time.perf_counter() - t0
+        return result
+
+
+REPLAYS = {
+    # name: (file, window start, window end, what happened)
+    "replay_2020_03_12": ("eth_usdt_5m_2020-03-12_binance.csv", "2020-03-12T00:00", "2020-03-13T12:00",
+                          "Black Thursday: ETH 195 -> 86 in 26 hours"),
+    "replay_2021_05_19": ("eth_usdt_1m_2021-05-19_binance.csv", "2021-05-19T00:00", "2021-05-20T00:00",
+                          "China mining ban crash: ETH 3,400 -> 1,888 intraday"),
+    "replay_2022_11_08": ("eth_usdt_5m_2022-11-08_binance.csv", "2022-11-08T00:00", "2022-11-10T00:00",
+                          "FTX collapse: ETH 1,570 -> 1,074 over two days"),
+    "replay_2024_08_05": ("eth_usdt_1m_2024-08-05_binance.csv", "2024-08-04T12:00", "2024-08-05T18:00",
+                          "yen carry unwind: ETH 2,900 -> 2,111 overnight"),
+    "replay_2025_10_10": ("eth_usdt_5m_2025-10-10_binance.csv", "2025-10-10T12:00", "2025-10-11T12:00",
+                          "10 October 2025: -13% and -26% wicks in minutes"),
+}
+
+_REPLAY_CRITERIA = (
+    "oracle within max_deviation of the market whenever FRESH",
+    "a risk-increasing action is accepted only when the oracle is FRESH",
+    "every account that went insolvent at market was below maintenance first (a warning before the loss)",
+)
+
+CATALOG: dict[str, Scenario] = {}
+
+
+def register(s: Scenario) -> Scenario:
+    CATALOG[s.name] = s
+    return s
+
+
+register(Scenario(
+    "black_thursday", "Black Thursday, crude: -50% in three 5-minute gaps against a short-put book (cross and "
+    "portfolio), one keeper poking the oracle; no liquidation yet, so it measures what is at stake.",
+    ("oracle FRESH after every gap", "every insolvent account flagged unhealthy",
+     "recorded bad debt equals the engine's (nothing settled yet)"),
+    "black_thursday", weight=2))
+register(Scenario(
+    "flash_pump", "Same-block flash pump (bZx 2020, Inverse): the attacker borrows from the FlashLender, pumps the "
+    "pool 10x and 50x, and tries to write and withdraw at the pumped price.",
+    ("oracle mid-pump is the feed, flagged DEVIANT", "write at the pumped price refused",
+     "withdrawal at the pumped price refused", "attacker PnL <= 0"),
+    "attacks", kwargs={"attack": "flash_pump"}, weight=1))
+register(Scenario(
+    "twap_push", "Multi-block TWAP push: the attacker holds spot +30% for k consecutive blocks (no arbitrage in "
+    "between) and tries to withdraw and write; cost vs gain printed.",
+    ("TWAP moved by about k x 12 s / window of the push", "no profitable action (gain - cost <= 0)"),
+    "attacks", kwargs={"attack": "twap_push"}, weight=1))
+register(Scenario(
+    "frozen_feed", "Frozen feed (LUNA 2022): the feed sticks at the start price while the market falls 90% in "
+    "80 minutes; the writer keeps trying to open risk.",
+    ("risk-increasing actions refused while the oracle disagrees with the market",
+     "nothing valued at the frozen price once the market left it", "after max_age the price is the TWAP"),
+    "oracle_faults", kwargs={"fault": "frozen"}, weight=2))
+register(Scenario(
+    "bad_print", "Bad print on one source (Compound DAI 2020, Binance USDe 2025): the feed prints +35% and later "
+    "-40% for one update each while the market is honest.",
+    ("no price returned at the bad print", "zero actions at the bad price", "last good price held"),
+    "oracle_faults", kwargs={"fault": "bad_print"}, weight=1))
+for _name, (_file, _start, _end, _what) in REPLAYS.items():
+    register(Scenario(
+        _name, f"Historical replay, {_what}: real Binance ETH/USDT closes ({_file}, {_start} .. {_end}) replayed one "
+        "block per 5-minute bar against the standard book.",
+        _REPLAY_CRITERIA, "replay", backend="revm", kwargs={"file": _file, "start": _start, "end": _end}, weight=3))
+register(Scenario(
+    "monte_carlo", "Monte Carlo: Merton jump-diffusion paths (one day, 5-minute steps; jumps calibrated on the "
+    "crash files) against the standard book; distribution of deficits.",
+    ("every account that went insolvent was below maintenance first, on every path",
+     "a risk-increasing action is accepted only when the oracle is FRESH"),
+    "monte_carlo", backend="revm", weight=6))
+for _name, _desc in {
+    "gap_past_fund": "Gap past the insurance fund (10 October 2025: -13% and -26% in one update each): losses flow "
+                     "fund -> socialisation in the documented order; total claims <= total assets.",
+    "donate_self_liquidate": "Donate then self-liquidate (Euler 2023): attacker PnL <= 0.",
+    "dump_on_backstop": "Dump onto the backstop (Mango 2022, JELLY 2025): open-interest caps bound the fund's loss; "
+                        "unrealised profit never counts as collateral.",
+    "gas_spike_dust": "Gas spike and dust: at 500-1,000 gwei keepers still profit on minimum-size positions.",
+    "cascade": "Liquidation cascade: liquidation flow sold into a thin pool pushes the price down and triggers more "
+               "liquidations; cascade depth and slippage.",
+}.items():
+    register(Scenario(_name, _desc, (), "", needs="liquidation", weight=0))
+
+STANDARD_SUITE = tuple(CATALOG)
+
+
+def get(name: str) -> Scenario:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise KeyError(f"scenarios: unknown scenario {name!r} (known: {', '.join(CATALOG)})") from None

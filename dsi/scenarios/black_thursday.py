@@ -18,34 +18,24 @@ deficit that would become bad debt. Pass criteria (checked, reported):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 
 from dsi.agents.arbitrageur import trade_to_price
+from dsi.metrics import STATUS
 from dsi.protocol import deploy, deploy_margin
+from dsi.scenarios import Result
+from dsi.scenarios import mechanisms
 
 WAD = 10**18
 DAY = 86_400
 SLICE = (10**16, 8 * 10**16, -3 * 10**17, 0, 2 * 10**17)  # 30-day ETH-like smile with put skew
-STATUS = {0: "FRESH", 1: "STALE", 2: "DEVIANT", 3: "FALLBACK", 4: "FROZEN"}
-
-
-@dataclass
-class Result:
-    name: str = "black_thursday"
-    steps: list = field(default_factory=list)
-    accounts: list = field(default_factory=list)
-    criteria: list = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(ok for _, ok, _ in self.criteria)
 
 
 def _net_value(p, chain, owner, sub, spot) -> float:
     engine, calc = p.engine, p.calculator
     _, usd, weth, _ = engine.account(owner, sub)
     value = usd / 1e6 + weth / 1e18 * spot / WAD
-    now = chain.blocks.head.timestamp
+    now = chain.timestamp
     for pos in engine.positions(owner, sub):
         s = p.series.series(pos.id)
         a, b, rho, m, sig, _ = p.vol_feed.slice(s.expiry)
@@ -54,10 +44,15 @@ def _net_value(p, chain, owner, sub, spot) -> float:
     return value
 
 
-def run(project, accounts, chain, gaps=(0.80, 0.80, 0.78), leverage=1.2) -> Result:
-    p = deploy_margin(project, deploy(project, accounts))
+def run(ctx, name: str = "black_thursday", backend_kind: str = "ape", gaps=(0.80, 0.80, 0.78),
+        leverage=1.2) -> Result:
+    backend = ctx.make_backend(backend_kind)
+    chain = backend.chain
+    params = dataclasses.replace(ctx.params, spot=3_000.0)
+    p = deploy_margin(backend.project, deploy(backend.project, backend.accounts, params))
+    keeper_agent = mechanisms.install(backend, p, ctx.mechanism)
     d, writer, reporter, keeper = p.deployer, p.writer, p.reporter, p.keeper
-    expiry = chain.blocks.head.timestamp + 30 * DAY
+    expiry = chain.timestamp + 30 * DAY
     p.vol_feed.push(expiry, *SLICE, sender=reporter)
     ids = {}
     for strike in (2_700, 2_400, 2_100):
@@ -81,7 +76,8 @@ def run(project, accounts, chain, gaps=(0.80, 0.80, 0.78), leverage=1.2) -> Resu
         free = 100_000 - need / 0.99
         p.engine.withdraw(sub, int(free * 10**6), 0, sender=writer)
 
-    result = Result()
+    result = Result(name, ctx.mechanism, backend.name)
+    accounts_by_step = []
     price = 3_000.0
     for step, gap in enumerate((1.0,) + tuple(gaps)):
         if step:
@@ -92,7 +88,7 @@ def run(project, accounts, chain, gaps=(0.80, 0.80, 0.78), leverage=1.2) -> Resu
                 chain.mine(deltatime=60)
                 p.twap.update(sender=keeper)
             p.feed.submit(int(price * WAD), sender=reporter)
-        p.oracle.poke(sender=keeper)
+        keeper_agent.step()
         spot, status = p.oracle.price()
         _, impact = p.pool.quote_slippage(p.weth.address, 100 * WAD)
         rows = []
@@ -105,22 +101,36 @@ def run(project, accounts, chain, gaps=(0.80, 0.80, 0.78), leverage=1.2) -> Resu
                 "net_value": _net_value(p, chain, writer, sub, spot),
             })
         result.steps.append({
-            "step": step, "market": price, "oracle": spot / WAD, "status": STATUS[status],
-            "latency_s": p.oracle.latency(), "impact_100_weth": impact / WAD,
-            "below_maintenance": sum(r["health"] < 1 for r in rows),
+            "step": step, "t": chain.timestamp, "market": price, "oracle": spot / WAD, "status": STATUS[status],
+            "latency_s": p.oracle.latency(), "slippage_100": impact / WAD,
+            "below_mm": sum(r["health"] < 1 for r in rows),
             "insolvent": sum(r["net_value"] < 0 for r in rows),
-            "deficit": sum(max(0.0, -r["net_value"]) for r in rows),
+            "deficit_usd": sum(max(0.0, -r["net_value"]) for r in rows),
+            "bad_debt_usd": p.engine.bad_debt() / WAD,
             "adequacy": p.engine.collateral_adequacy() / WAD,
+            "fund_balance_usd": None, "socialised_loss_usd": None, "attacker_pnl_usd": None,
+            "gas_used": chain.gas_used(),
+            "healths": [min(r["health"], 99.0) for r in rows], "accounts": rows,
         })
-        result.accounts.append(rows)
+        accounts_by_step.append(rows)
 
-    result.criteria = [
-        ("oracle FRESH after every gap", all(s["status"] == "FRESH" for s in result.steps),
-         ", ".join(s["status"] for s in result.steps)),
-        ("every insolvent account flagged unhealthy",
-         all(r["health"] < 1 for rows in result.accounts for r in rows if r["net_value"] < 0),
-         f"{result.steps[-1]['insolvent']} insolvent at the end"),
-        ("recorded bad debt equals the engine's (nothing settled yet)", p.engine.bad_debt() == 0,
-         f"bad_debt = {p.engine.bad_debt() / WAD:.2f}"),
-    ]
+    steps = result.steps
+    result.check("oracle FRESH after every gap", all(s["status"] == "FRESH" for s in steps),
+                 [s["status"] for s in steps], ", ".join(s["status"] for s in steps))
+    unflagged = sum(r["health"] >= 1 for rows in accounts_by_step for r in rows if r["net_value"] < 0)
+    result.check("every insolvent account flagged unhealthy", unflagged == 0, unflagged,
+                 f"{steps[-1]['insolvent']} insolvent at the end, {unflagged} insolvent account-steps not flagged")
+    result.check("recorded bad debt equals the engine's (nothing settled yet)", p.engine.bad_debt() == 0,
+                 p.engine.bad_debt() / WAD, f"bad_debt = {p.engine.bad_debt() / WAD:.2f}")
+    result.metrics = {
+        "drawdown": 1 - steps[-1]["market"] / steps[0]["market"], "max_below_mm": steps[-1]["below_mm"],
+        "max_insolvent": steps[-1]["insolvent"], "max_deficit_usd": max(s["deficit_usd"] for s in steps),
+        "end_deficit_usd": steps[-1]["deficit_usd"], "bad_debt_usd": p.engine.bad_debt() / WAD,
+        "min_adequacy": min(s["adequacy"] for s in steps), "fund_balance_usd": None, "socialised_loss_usd": None,
+        "attacker_pnl_usd": None, "gas_used": chain.gas_used(),
+    }
+    result.series = {"t": [s["t"] for s in steps], "market": [s["market"] for s in steps],
+                     "oracle": [s["oracle"] for s in steps], "deficit": [s["deficit_usd"] for s in steps],
+                     "healths_start": steps[0]["healths"], "healths_end": steps[-1]["healths"]}
+    result.extra_accounts = accounts_by_step
     return result

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dsi.agents.arbitrageur import trade_to_price
-from dsi.chain import ape_backend, boa_backend
+from dsi.chain import ape_backend, boa_backend, revm_backend
 from dsi.protocol import deploy, deploy_margin
 
 WAD = 10**18
@@ -60,10 +60,10 @@ def on_ape(project, accounts, chain):
     backend.chain.close()
 
 
-def test_same_scenario_same_numbers_on_ape_and_boa(on_ape):
+def test_same_scenario_same_numbers_on_ape_boa_and_revm(on_ape):
     on_anvil = small_scenario(on_ape)
-    in_process = small_scenario(boa_backend())
-    assert on_anvil == in_process
+    assert small_scenario(boa_backend()) == on_anvil
+    assert small_scenario(revm_backend()) == on_anvil
     # and the scenario did something: feed and market at 2,700 (10% off the 30-minute TWAP,
     # flagged DEVIANT), the put moved towards the money, maintenance margin rose
     assert on_anvil["oracle"] == (2_700 * WAD, 2)
@@ -71,8 +71,9 @@ def test_same_scenario_same_numbers_on_ape_and_boa(on_ape):
     assert on_anvil["elapsed"] == 30 * 60 + 120
 
 
-def test_boa_snapshot_restores_state_and_clock():
-    backend = boa_backend()
+@pytest.mark.parametrize("make", [boa_backend, revm_backend], ids=["boa", "revm"])
+def test_in_process_snapshot_restores_state_and_clock(make):
+    backend = make()
     chain = backend.chain
     token = backend.project.CollateralToken.deploy("DSI USD", "dUSD", 6, sender=backend.accounts[0])
     t0 = chain.timestamp
@@ -87,8 +88,9 @@ def test_boa_snapshot_restores_state_and_clock():
     assert token.balanceOf(backend.accounts[1]) == 0
 
 
-def test_boa_counts_calls_and_gas():
-    backend = boa_backend()
+@pytest.mark.parametrize("make", [boa_backend, revm_backend], ids=["boa", "revm"])
+def test_in_process_counts_calls_and_gas(make):
+    backend = make()
     token = backend.project.CollateralToken.deploy("DSI USD", "dUSD", 6, sender=backend.accounts[0])
     calls, gas = backend.chain.calls, backend.chain.gas_used()
     token.mint(backend.accounts[1], 5, sender=backend.accounts[0])
@@ -98,7 +100,24 @@ def test_boa_counts_calls_and_gas():
     assert 21_000 + 20_000 < backend.chain.gas_used() - gas < 21_000 + 60_000
 
 
-def test_unknown_contract_name_is_a_clear_error():
-    backend = boa_backend()
+@pytest.mark.parametrize("make", [boa_backend, revm_backend], ids=["boa", "revm"])
+def test_unknown_contract_name_is_a_clear_error(make):
+    backend = make()
     with pytest.raises(AttributeError, match="chain: no contract named 'NoSuchThing'"):
         backend.project.NoSuchThing.deploy(sender=backend.accounts[0])
+
+
+@pytest.mark.parametrize("name", ["ape", "boa", "revm"])
+def test_attempt_returns_the_revert_reason_on_every_backend(name, project, accounts, chain):
+    from dsi.chain import backend as make
+
+    backend = make(name, **({"project": project, "accounts": accounts, "chain": chain} if name == "ape" else {}))
+    try:
+        owner, stranger = backend.accounts[0], backend.accounts[1]
+        token = backend.project.CollateralToken.deploy("DSI USD", "dUSD", 6, sender=owner)
+        assert backend.chain.attempt(token.mint, stranger, 5, sender=stranger) == (False, "erc20: access is denied")
+        ok, _ = backend.chain.attempt(token.mint, stranger, 5, sender=owner)
+        assert ok and token.balanceOf(stranger) == 5
+    finally:
+        if name == "ape":
+            backend.chain.close()

@@ -71,6 +71,32 @@ class ApeChain(ChainFacade):
     def code_size(self, address) -> int:
         return len(self.chain.provider.get_code(address))
 
+    def attempt(self, fn, *args, **kwargs):
+        from ape.exceptions import ContractLogicError
+
+        try:
+            return True, fn(*args, **kwargs)
+        except ContractLogicError as e:
+            return False, str(e.message if hasattr(e, "message") else e)
+
+
+def fast_reverts() -> None:
+    """ape-foundry renders a full call trace (debug_traceTransaction) on every revert, 0.3-20 s
+    each for the heavier contracts; the lab only needs the reason (attackers' refused actions
+    are expected), so the error is built without rendering the trace (as tests/conftest.py)."""
+    from ape.exceptions import ContractLogicError, TransactionError
+    from ape_foundry.provider import FoundryProvider
+
+    def _handle_execution_reverted(self, exception, revert_message=None, **kwargs):
+        if revert_message == "0x" or not revert_message:
+            revert_message = TransactionError.DEFAULT_MESSAGE
+        if revert_message.startswith("revert: "):
+            revert_message = revert_message[8:]
+        kwargs.pop("trace", None)
+        return ContractLogicError(base_err=exception, revert_message=revert_message, **kwargs)
+
+    FoundryProvider._handle_execution_reverted = _handle_execution_reverted
+
 
 def make(project=None, accounts=None, chain=None, block_interval: int | None = 0) -> Backend:
     if project is None or accounts is None or chain is None:
@@ -79,4 +105,5 @@ def make(project=None, accounts=None, chain=None, block_interval: int | None = 0
         project = project or ape.project
         accounts = accounts or ape.accounts
         chain = chain or ape.chain
+    fast_reverts()
     return Backend(name="ape", project=project, accounts=accounts, chain=ApeChain(chain, block_interval))

@@ -10,6 +10,8 @@ reads results the same way on both backends.
 from __future__ import annotations
 
 import json
+
+import eth_abi
 from collections import namedtuple
 from functools import lru_cache
 
@@ -18,7 +20,9 @@ from boa.contracts.abi.abi_contract import ABIContractFactory, ABIFunction
 from boa.environment import Env
 
 from dsi import boa_env
-from dsi.chain.base import Backend, ChainFacade
+from boa.contracts.base_evm_contract import BoaError
+
+from dsi.chain.base import Backend, ChainFacade, Reverted
 
 TX_BASE_GAS = 21_000
 
@@ -117,7 +121,7 @@ class BoaContainer:
         encoded = self.ctor.prepare_calldata(*args) if self.ctor is not None else b""
         address, computation = boa.env.deploy(sender=sender, bytecode=self.initcode + encoded)
         if computation.is_error:
-            raise computation.error
+            raise Reverted(str(computation.error))
         return self.factory.at(address)
 
     def at(self, address):
@@ -140,6 +144,19 @@ class BoaProject:
         if name not in self._containers:
             self._containers[name] = BoaContainer(name)
         return self._containers[name]
+
+
+def _boa_reason(e: Exception) -> str:
+    """The revert reason of a boa error, decoded from the reverted computation's output."""
+    frame = e.args[0] if e.args else None
+    computation = getattr(frame, "computation", None)
+    output = bytes(getattr(computation, "output", b"") or b"")
+    if output[:4] == bytes.fromhex("08c379a0"):
+        try:
+            return eth_abi.decode(["string"], output[4:])[0]
+        except Exception:  # malformed reason: fall through to the raw text
+            pass
+    return str(e).strip()
 
 
 class BoaChain(ChainFacade):
@@ -205,6 +222,12 @@ class BoaChain(ChainFacade):
 
     def code_size(self, address) -> int:
         return len(self.env.evm.get_code(boa.util.abi.Address(address)))
+
+    def attempt(self, fn, *args, **kwargs):
+        try:
+            return True, fn(*args, **kwargs)
+        except (BoaError, Reverted) as e:
+            return False, _boa_reason(e)
 
 
 def make(n_accounts: int = 10) -> Backend:
