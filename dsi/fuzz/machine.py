@@ -105,6 +105,12 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.bad_debt_seen = 0
         self.bad_print_value: int | None = None  # a rejected feed value, while it is the latest round
         self.settled_series: set[int] = set()
+        # Per example: the option chain rolls (a settled expiry is replaced by a new one).
+        self.terms = dict(self.w.terms)
+        self.expiries = list(self.w.expiries)
+        self.all_ids = list(self.w.series_ids)
+        self.live = list(self.w.series_ids)  # what `pick` indexes
+        self.steps_since_expiry = 0  # expiry is a month-long jump: at most one per 15 steps
 
     def teardown(self):
         STATS.calls += self.chain.calls - self.calls_at_start
@@ -127,7 +133,7 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     def _live_ids(self):
         now = self.chain.timestamp
-        return [i for i in self.w.series_ids if self.w.terms[i][1] > now]
+        return [i for i in self.all_ids if self.terms[i][1] > now]
 
     def _spot(self) -> int:
         return self.p.oracle.price()[0]
@@ -178,7 +184,7 @@ class ProtocolMachine(RuleBasedStateMachine):
           amount=st.sampled_from([WAD // 1000, WAD // 100, WAD // 10, WAD, 5 * WAD, 20 * WAD]))
     def open_short(self, role, sub, pick, amount):
         owner = self.w.actors[role]
-        sid = self.w.series_ids[pick]
+        sid = self.live[pick % len(self.live)]
         before = self.p.option_token.balanceOf(owner, sid)
         ok, _ = self._call("open_short", ENGINE_REASONS, self.p.engine.open_short, sub, sid, amount, sender=owner)
         if ok:
@@ -201,7 +207,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), pick=st.integers(0, 11))
     def deposit_long(self, role, sub, pick):
         owner = self.w.actors[role]
-        sid = self.w.series_ids[pick]
+        sid = self.live[pick % len(self.live)]
         bal = self.p.option_token.balanceOf(owner, sid)
         if bal == 0:
             return
@@ -225,7 +231,7 @@ class ProtocolMachine(RuleBasedStateMachine):
           frac=st.sampled_from([0.5, 1.0]))
     def transfer_longs(self, src, dst, pick, frac):
         a, b = self.w.actors[src], self.w.actors[dst]
-        sid = self.w.series_ids[pick]
+        sid = self.live[pick % len(self.live)]
         amount = int(self.p.option_token.balanceOf(a, sid) * frac)
         if amount == 0:
             return
@@ -235,7 +241,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     def round_trip(self, role, pick, amount):
         """Open a short and buy it back in the same block: no value created."""
         owner, sub = self.w.actors[role], 7
-        sid = self.w.series_ids[pick]
+        sid = self.live[pick % len(self.live)]
         usd_before = self.p.usd.balanceOf(owner) + self.p.engine.account(owner, sub)[1]
         ok, _ = self._call("round_trip.deposit", ENGINE_REASONS, self.p.engine.deposit, sub, 200_000 * USD, 0,
                            sender=owner)
@@ -258,12 +264,12 @@ class ProtocolMachine(RuleBasedStateMachine):
     @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), amount=st.sampled_from([WAD // 1000, WAD // 10, WAD, 4 * WAD]))
     def vault_write(self, role, pick, amount):
         owner = self.w.actors[role]
-        self._call("vault_write", VAULT_REASONS, self.p.vault.write, self.w.series_ids[pick], amount, sender=owner)
+        self._call("vault_write", VAULT_REASONS, self.p.vault.write, self.live[pick % len(self.live)], amount, sender=owner)
 
     @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), frac=st.sampled_from([0.5, 1.0]))
     def vault_close(self, role, pick, frac):
         owner = self.w.actors[role]
-        sid = self.w.series_ids[pick]
+        sid = self.live[pick % len(self.live)]
         mine = self.p.vault.written(sid, owner)
         amount = min(int(mine * frac), self.p.option_token.balanceOf(owner, sid))
         if amount == 0:
@@ -273,7 +279,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), frac=st.sampled_from([0.5, 1.0]))
     def american_exercise(self, role, pick, frac):
         holder = self.w.actors[role]
-        sid = self.w.series_ids[pick]
+        sid = self.live[pick % len(self.live)]
         amount = int(self.p.option_token.balanceOf(holder, sid) * frac)
         if amount == 0:
             return
@@ -313,7 +319,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.p.feed.submit(self.p.pool.spot_price(), sender=self.p.reporter)
         self.bad_print_value = None
         now = self.chain.timestamp
-        for expiry in self.w.expiries:
+        for expiry in self.expiries:
             if expiry > now:
                 self.p.vol_feed.push(expiry, *SLICE, sender=self.p.reporter)
         self.p.oracle.poke(sender=self.p.keeper)
@@ -347,20 +353,21 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     # --- expiry and settlement ---------------------------------------------------
 
-    @precondition(lambda self: any(e > self.chain.timestamp for e in self.w.expiries))
+    @precondition(lambda self: self.steps_since_expiry >= 15)
     @rule()
     def expire_and_settle(self):
         """Jump past the next expiry (keepers observing), settle its series, every engine
         position in them, the vault writers, and let holders redeem."""
         STATS.rules["expire_and_settle"] += 1
         STATS.steps += 1
+        self.steps_since_expiry = 0
         p, now = self.p, self.chain.timestamp
-        expiry = min(e for e in self.w.expiries if e > now)
+        expiry = min(e for e in self.expiries if e > now)
         while self.chain.timestamp < expiry + 60:
             step = min(6 * 3_600, expiry + 60 - self.chain.timestamp) if expiry - self.chain.timestamp > 3_600 else 60
             self.chain.mine(deltatime=max(step, 12))
             p.twap.update(sender=p.keeper)
-        ids = [i for i in self.w.series_ids if self.w.terms[i][1] == expiry]
+        ids = [i for i in self.all_ids if self.terms[i][1] == expiry]
         for sid in ids:
             p.series.settle(sid, sender=p.keeper)
             self.settled_series.add(sid)
@@ -377,11 +384,40 @@ class ProtocolMachine(RuleBasedStateMachine):
                 bal = p.option_token.balanceOf(who, sid)
                 if bal:
                     p.series.redeem(sid, bal, sender=who)
+        self._roll(ids)
+
+    def _roll(self, settled: list[int]):
+        """List a new expiry 30 days out, strikes 0.8 / 1.0 / 1.2 x the oracle price (the
+        lister's job), with a fresh vol slice, in place of the settled series."""
+        p = self.p
+        p.feed.submit(p.pool.spot_price(), sender=p.reporter)  # the lister waits for a fresh price
+        self.bad_print_value = None
+        p.oracle.poke(sender=p.keeper)
+        expiry = self.chain.timestamp + 30 * DAY
+        p.vol_feed.push(expiry, *SLICE, sender=p.reporter)
+        self.expiries.append(expiry)
+        spot = self._spot()
+        fresh = []
+        for ratio in (0.8, 1.0, 1.2):
+            strike = int(spot * ratio) // (50 * WAD) * (50 * WAD)
+            for is_call in (True, False):
+                ok, _ = self._call("list_series", {"series: strike out of band", "series: oracle not fresh"},
+                                   p.series.list_series, strike, expiry, is_call, False, sender=p.deployer)
+                if ok:
+                    sid = p.series.find_series(strike, expiry, is_call, False)
+                    self.terms[sid] = (strike, expiry, is_call, False)
+                    self.all_ids.append(sid)
+                    fresh.append(sid)
+        self.live = [i for i in self.live if i not in settled] + fresh or self.live
 
     # --- invariants ----------------------------------------------------------------
 
     def _count(self, name):
         STATS.invariants[name] += 1
+
+    @invariant()
+    def step_counter(self):
+        self.steps_since_expiry += 1
 
     @invariant()
     def engine_tokens_cover_its_ledger(self):
@@ -415,7 +451,7 @@ class ProtocolMachine(RuleBasedStateMachine):
                 if amount < 0:
                     shorts[sid] += -amount
         total = 0
-        for sid in self.w.series_ids:
+        for sid in self.all_ids:
             oi = self.p.engine.open_interest(sid)
             assert oi == shorts[sid], f"series {sid}: open interest {oi} != shorts {shorts[sid]}"
             total += oi
@@ -426,7 +462,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         """Before settlement every long token in existence was written by someone who still
         owes it: supply == engine open interest + vault outstanding."""
         self._count("long_supply_equals_writers_obligations")
-        for sid in self.w.series_ids:
+        for sid in self.all_ids:
             if sid in self.settled_series:
                 continue
             supply = self.p.option_token.total_supply(sid)
@@ -439,10 +475,10 @@ class ProtocolMachine(RuleBasedStateMachine):
         ledger is backed by tokens it holds."""
         self._count("vault_fully_collateralised")
         p = self.p
-        for sid in self.w.series_ids:
+        for sid in self.all_ids:
             if sid in self.settled_series:
                 continue
-            strike, _, is_call, _ = self.w.terms[sid]
+            strike, _, is_call, _ = self.terms[sid]
             sh = p.vault.shorts(sid)
             outstanding, locked = sh[2], sh[3]
             # calls: 1 WETH per option; puts: ceil(K x units / 1e30) USD

@@ -3,6 +3,7 @@ through `dsi.protocol` (the one deploy path), a small listed option chain with S
 thirty minutes of TWAP history and funded actors.
 
 Built once per process and snapshotted; every hypothesis example starts from the snapshot.
+Runs on the fast in-process backend (revm) by default; the same code runs on titanoboa.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dsi.chain import boa_backend
+from dsi.chain import Reverted, backend as make_backend
 from dsi.protocol import deploy, deploy_margin
 
 WAD = 10**18
@@ -30,7 +31,10 @@ _REASON = re.compile(r"<([a-z0-9_]+: [^<>]*)>")
 def revert_reason(error: Exception) -> str | None:
     """The namespaced revert string of a failed call ("margin: below initial margin"), or None
     for a revert without one (an overflow, an out-of-gas, an assert without a reason)."""
-    match = _REASON.search(str(error))
+    if isinstance(error, Reverted):  # revm: the decoded reason itself
+        reason = str(error)
+        return reason if _REASON.fullmatch(f"<{reason}>") else None
+    match = _REASON.search(str(error))  # boa: the reason inside its stack trace
     return match.group(1) if match else None
 
 
@@ -50,8 +54,10 @@ class World:
         return self.backend.chain
 
 
-def build_world(liquidation: str | None = None) -> World:
-    backend = boa_backend()
+def build_world(liquidation: str | None = None, backend_name: str = "revm") -> World:
+    """Deploy and prepare the world on an in-process backend: "revm" (Rust EVM, the default:
+    ~30x faster) or "boa" (titanoboa / py-evm)."""
+    backend = make_backend(backend_name)
     chain = backend.chain
     p = deploy_margin(backend.project, deploy(backend.project, backend.accounts))
     if liquidation is not None:
