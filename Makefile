@@ -14,7 +14,7 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.cache/ape
 # (no download from GitHub, which these machines cannot reach).
 export VVM_BINARY_PATH := $(CURDIR)/.cache/vvm
 
-.PHONY: test stress bench compile setup clean
+.PHONY: test stress bench fuzz compile setup clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -50,6 +50,11 @@ test: setup compile
 
 bench: setup compile
 	$(APE) run gas_report
+
+# Invariant fuzzing, deep profile (>= 1,000,000 contract calls, in process); the quick
+# profile runs inside `make test`. Figures go to reports/fuzz.json.
+fuzz: setup compile
+	$(PY) -m dsi.fuzz deep
 
 # The main job: the stress lab (scenarios -> stress-reports/<time>/report.md).
 stress: setup compile

@@ -1,0 +1,1 @@
+"""Stateful invariant fuzzing of the whole protocol (hypothesis, in process)."""

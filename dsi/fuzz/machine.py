@@ -1,0 +1,572 @@
+"""A hypothesis state machine over the whole protocol, in process (titanoboa).
+
+Actions are the things users, keepers, reporters, the market and attackers do: collateral in and
+out, margin modes, writing and closing shorts, long custody, vault writing and American exercise,
+token transfers, market moves, stale and bad oracle prints, same-block pumps, vol updates, time
+travel across expiries and settlement. Every call either succeeds or reverts with a documented,
+namespaced reason (an undocumented revert is a failure). After every step the invariants below
+are checked against the contracts' own state.
+
+Each invariant is a method named for the property it checks; `STATS` counts how often each ran
+and how many contract calls the run made, for the report (`python -m dsi.fuzz`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from hypothesis import note
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from dsi.agents.arbitrageur import trade_to_price
+from dsi.fuzz.world import DAY, SLICE, USD, WAD, World, build_world, revert_reason
+
+ROLES = ("writer", "buyer", "attacker")
+MODES = (0, 1, 2)
+STATUS_FRESH, STATUS_STALE, STATUS_DEVIANT, STATUS_FALLBACK, STATUS_FROZEN = range(5)
+USD_TO_WAD = 10**12
+
+# Reasons a call may legitimately revert with, per action. Anything else (or a revert with no
+# reason: an overflow, a failed assert without a message) fails the run.
+ENGINE_REASONS = {
+    "margin: zero amount", "margin: insufficient collateral", "margin: below initial margin",
+    "margin: oracle not fresh", "margin: vol stale", "margin: no vol slice", "margin: below min size",
+    "margin: series expired", "margin: too many positions", "margin: isolated holds one position",
+    "margin: no such short", "margin: no such long", "margin: deposit exceeds short",
+    "margin: unknown mode", "margin: unknown series", "margin: insolvency outstanding",
+    "erc1155: insufficient balance for transfer", "erc1155: burn amount exceeds balance",
+    "erc20: transfer amount exceeds balance",
+}
+VAULT_REASONS = {
+    "vault: expired", "vault: below min size", "vault: series exhausted", "vault: zero shares",
+    "vault: zero amount", "vault: exceeds written", "vault: insufficient options", "vault: not american",
+    "vault: oracle not fresh", "vault: not in the money", "vault: exceeds vault supply", "vault: zero payout",
+    "vault: nothing to collect", "vault: not settled", "vault: not expired",
+    "erc20: transfer amount exceeds balance",
+}
+
+
+class Stats:
+    """Counters of one fuzzing run (process-wide: hypothesis builds a machine per example)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.invariants = Counter()
+        self.rules = Counter()
+        self.reverts = Counter()
+        self.calls = 0
+        self.examples = 0
+        self.steps = 0
+        self.started = time.perf_counter()
+
+    def as_dict(self) -> dict:
+        elapsed = time.perf_counter() - self.started
+        return {
+            "examples": self.examples,
+            "steps": self.steps,
+            "calls": self.calls,
+            "seconds": round(elapsed, 1),
+            "calls_per_second": round(self.calls / elapsed, 1) if elapsed else None,
+            "invariants": dict(sorted(self.invariants.items())),
+            "rules": dict(sorted(self.rules.items())),
+            "reverts": dict(self.reverts.most_common()),
+        }
+
+
+STATS = Stats()
+_WORLD: World | None = None
+
+
+def world() -> World:
+    global _WORLD
+    if _WORLD is None:
+        _WORLD = build_world()
+    return _WORLD
+
+
+class ProtocolMachine(RuleBasedStateMachine):
+    """The whole protocol under random users, markets and attackers."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = world()
+        self.p = self.w.protocol
+        self.chain = self.w.chain
+        self.chain.restore(self.w.snapshot)
+        self.w.snapshot = self.chain.snapshot()  # a fresh handle for the next example
+        self.calls_at_start = self.chain.calls
+        STATS.examples += 1
+        self.accounts: set[tuple[str, int]] = set(self.w.accounts)
+        self.settled_prices: dict[int, int] = {}
+        self.bad_debt_seen = 0
+        self.bad_print_value: int | None = None  # a rejected feed value, while it is the latest round
+        self.settled_series: set[int] = set()
+        # Per example: the option chain rolls (a settled expiry is replaced by a new one).
+        self.terms = dict(self.w.terms)
+        self.expiries = list(self.w.expiries)
+        self.all_ids = list(self.w.series_ids)
+        self.live = list(self.w.series_ids)  # what `pick` indexes
+        self.steps_since_expiry = 0  # expiry is a month-long jump: at most one per 15 steps
+
+    def teardown(self):
+        STATS.calls += self.chain.calls - self.calls_at_start
+
+    # --- helpers ----------------------------------------------------------
+
+    def _call(self, rule_name: str, allowed: set[str], fn, *args, sender):
+        """Run a state-changing call; a revert must carry one of `allowed` reasons and change
+        nothing. Returns (ok, result)."""
+        STATS.rules[rule_name] += 1
+        STATS.steps += 1
+        try:
+            return True, fn(*args, sender=sender)
+        except Exception as exc:  # boa raises BoaError on a revert
+            reason = revert_reason(exc)
+            note(f"{rule_name} reverted: {reason}")
+            assert reason in allowed, f"{rule_name}: undocumented revert {reason!r}"
+            STATS.reverts[reason] += 1
+            return False, None
+
+    def _live_ids(self):
+        now = self.chain.timestamp
+        return [i for i in self.all_ids if self.terms[i][1] > now]
+
+    def _spot(self) -> int:
+        return self.p.oracle.price()[0]
+
+    def _check_initial(self, owner, sub):
+        """After a successful risk-increasing action the account meets initial margin."""
+        m = self.p.engine.margin(owner, sub)
+        STATS.invariants["risk_increasing_action_leaves_initial_margin"] += 1
+        assert m.equity >= m.initial, f"account {sub} below initial after a risk-increasing action: {m}"
+
+    # --- users ------------------------------------------------------------
+
+    @initialize()
+    def start(self):
+        note("fresh world")
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), usd=st.integers(0, 400_000),
+          weth=st.integers(0, 100))
+    def deposit(self, role, sub, usd, weth):
+        owner = self.w.actors[role]
+        ok, _ = self._call("deposit", ENGINE_REASONS, self.p.engine.deposit, sub, usd * USD, weth * WAD,
+                           sender=owner)
+        if ok:
+            self.accounts.add((owner, sub))
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), frac=st.sampled_from([0.05, 0.25, 0.5, 1.0]),
+          asset=st.sampled_from(["usd", "weth"]))
+    def withdraw(self, role, sub, frac, asset):
+        owner = self.w.actors[role]
+        _, usd, weth, n = self.p.engine.account(owner, sub)
+        amount = int((usd if asset == "usd" else weth) * frac)
+        if amount == 0:
+            return
+        args = (amount, 0) if asset == "usd" else (0, amount)
+        ok, _ = self._call("withdraw", ENGINE_REASONS, self.p.engine.withdraw, sub, *args, sender=owner)
+        if ok and n:
+            self._check_initial(owner, sub)
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), mode=st.sampled_from(MODES))
+    def set_mode(self, role, sub, mode):
+        owner = self.w.actors[role]
+        n = self.p.engine.account(owner, sub)[3]
+        ok, _ = self._call("set_mode", ENGINE_REASONS, self.p.engine.set_mode, sub, mode, sender=owner)
+        if ok and n:
+            self._check_initial(owner, sub)
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), pick=st.integers(0, 11),
+          amount=st.sampled_from([WAD // 1000, WAD // 100, WAD // 10, WAD, 5 * WAD, 20 * WAD]))
+    def open_short(self, role, sub, pick, amount):
+        owner = self.w.actors[role]
+        sid = self.live[pick % len(self.live)]
+        before = self.p.option_token.balanceOf(owner, sid)
+        ok, _ = self._call("open_short", ENGINE_REASONS, self.p.engine.open_short, sub, sid, amount, sender=owner)
+        if ok:
+            self.accounts.add((owner, sub))
+            assert self.p.option_token.balanceOf(owner, sid) == before + amount
+            self._check_initial(owner, sub)
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), frac=st.sampled_from([0.3, 1.0]))
+    def close_short(self, role, sub, frac):
+        owner = self.w.actors[role]
+        shorts = [x for x in self.p.engine.positions(owner, sub) if x[1] < 0]
+        if not shorts:
+            return
+        sid, amount = shorts[0][0], -shorts[0][1]
+        qty = min(max(int(amount * frac), 1), self.p.option_token.balanceOf(owner, sid))
+        if qty == 0:
+            return
+        self._call("close_short", ENGINE_REASONS, self.p.engine.close_short, sub, sid, qty, sender=owner)
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), pick=st.integers(0, 11))
+    def deposit_long(self, role, sub, pick):
+        owner = self.w.actors[role]
+        sid = self.live[pick % len(self.live)]
+        bal = self.p.option_token.balanceOf(owner, sid)
+        if bal == 0:
+            return
+        ok, _ = self._call("deposit_long", ENGINE_REASONS, self.p.engine.deposit_long, sub, sid, bal, sender=owner)
+        if ok:
+            self.accounts.add((owner, sub))
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2))
+    def withdraw_long(self, role, sub):
+        owner = self.w.actors[role]
+        longs = [x for x in self.p.engine.positions(owner, sub) if x[1] > 0]
+        if not longs:
+            return
+        n = self.p.engine.account(owner, sub)[3]
+        ok, _ = self._call("withdraw_long", ENGINE_REASONS, self.p.engine.withdraw_long, sub, longs[0][0],
+                           longs[0][1], sender=owner)
+        if ok and n > 1:
+            self._check_initial(owner, sub)
+
+    @rule(src=st.sampled_from(ROLES), dst=st.sampled_from(ROLES), pick=st.integers(0, 11),
+          frac=st.sampled_from([0.5, 1.0]))
+    def transfer_longs(self, src, dst, pick, frac):
+        a, b = self.w.actors[src], self.w.actors[dst]
+        sid = self.live[pick % len(self.live)]
+        amount = int(self.p.option_token.balanceOf(a, sid) * frac)
+        if amount == 0:
+            return
+        self._call("transfer_longs", set(), self.p.option_token.safeTransferFrom, a, b, sid, amount, b"", sender=a)
+
+    @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), amount=st.sampled_from([WAD // 100, WAD, 3 * WAD]))
+    def round_trip(self, role, pick, amount):
+        """Open a short and buy it back in the same block: no value created."""
+        owner, sub = self.w.actors[role], 7
+        sid = self.live[pick % len(self.live)]
+        usd_before = self.p.usd.balanceOf(owner) + self.p.engine.account(owner, sub)[1]
+        ok, _ = self._call("round_trip.deposit", ENGINE_REASONS, self.p.engine.deposit, sub, 200_000 * USD, 0,
+                           sender=owner)
+        if not ok:
+            return
+        self.accounts.add((owner, sub))
+        opened, _ = self._call("round_trip.open", ENGINE_REASONS, self.p.engine.open_short, sub, sid, amount,
+                               sender=owner)
+        if opened:
+            self._call("round_trip.close", set(), self.p.engine.close_short, sub, sid, amount, sender=owner)
+        _, usd, weth, n = self.p.engine.account(owner, sub)
+        if n == 0 and weth == 0:
+            if usd:
+                self._call("round_trip.withdraw", set(), self.p.engine.withdraw, sub, usd, 0, sender=owner)
+            STATS.invariants["round_trip_creates_no_value"] += 1
+            assert self.p.usd.balanceOf(owner) <= usd_before, "open-then-close returned more USD than went in"
+
+    # --- the vault (full collateral) -----------------------------------------
+
+    @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), amount=st.sampled_from([WAD // 1000, WAD // 10, WAD, 4 * WAD]))
+    def vault_write(self, role, pick, amount):
+        owner = self.w.actors[role]
+        self._call("vault_write", VAULT_REASONS, self.p.vault.write, self.live[pick % len(self.live)], amount, sender=owner)
+
+    @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), frac=st.sampled_from([0.5, 1.0]))
+    def vault_close(self, role, pick, frac):
+        owner = self.w.actors[role]
+        sid = self.live[pick % len(self.live)]
+        mine = self.p.vault.written(sid, owner)
+        amount = min(int(mine * frac), self.p.option_token.balanceOf(owner, sid))
+        if amount == 0:
+            return
+        self._call("vault_close", VAULT_REASONS, self.p.vault.close, sid, amount, sender=owner)
+
+    @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), frac=st.sampled_from([0.5, 1.0]))
+    def american_exercise(self, role, pick, frac):
+        holder = self.w.actors[role]
+        sid = self.live[pick % len(self.live)]
+        amount = int(self.p.option_token.balanceOf(holder, sid) * frac)
+        if amount == 0:
+            return
+        self._call("american_exercise", VAULT_REASONS, self.p.vault.exercise, sid, amount, sender=holder)
+
+    # --- market, oracle and attackers ------------------------------------------
+
+    @rule(move=st.sampled_from([-0.30, -0.15, -0.05, -0.01, 0.01, 0.05, 0.15, 0.30]))
+    def market_moves(self, move):
+        """The market moves: the pool is arbitraged to the new price, the feed reports it, a
+        block later keepers observe and poke."""
+        STATS.rules["market_moves"] += 1
+        STATS.steps += 1
+        target = int(self.p.pool.spot_price() * (1 + move))
+        trade_to_price(self.p, target)
+        self.p.feed.submit(target, sender=self.p.reporter)
+        self.bad_print_value = None
+        self.chain.mine(deltatime=12)
+        self.p.twap.update(sender=self.p.keeper)
+        self.p.oracle.poke(sender=self.p.keeper)
+
+    @rule(seconds=st.sampled_from([12, 60, 600, 3_601, 6 * 3_600]))
+    def time_passes(self, seconds):
+        """Time passes with keepers observing the pool but no feed update (past an hour the
+        feed goes stale)."""
+        STATS.rules["time_passes"] += 1
+        STATS.steps += 1
+        for _ in range(min(seconds // 60, 40) or 1):
+            self.chain.mine(deltatime=max(seconds // (min(seconds // 60, 40) or 1), 12))
+            self.p.twap.update(sender=self.p.keeper)
+
+    @rule()
+    def reporters_refresh(self):
+        """The feed reports the pool price and the vol reporter re-pushes the live slices."""
+        STATS.rules["reporters_refresh"] += 1
+        STATS.steps += 1
+        self.p.feed.submit(self.p.pool.spot_price(), sender=self.p.reporter)
+        self.bad_print_value = None
+        now = self.chain.timestamp
+        for expiry in self.expiries:
+            if expiry > now:
+                self.p.vol_feed.push(expiry, *SLICE, sender=self.p.reporter)
+        self.p.oracle.poke(sender=self.p.keeper)
+
+    @rule(up=st.booleans())
+    def bad_print(self, up):
+        """One source prints 35% off (Compound DAI 2020): it must never become the price."""
+        STATS.rules["bad_print"] += 1
+        STATS.steps += 1
+        value = int(self.p.pool.spot_price() * (1.35 if up else 0.65))
+        self.p.feed.submit(value, sender=self.p.reporter)
+        self.bad_print_value = value
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), factor=st.sampled_from([3, 10]))
+    def same_block_pump(self, role, sub, factor):
+        """An attacker pumps the pool `factor`x inside one block (a flash-loan sized trade),
+        tries to withdraw collateral and write at the pumped price, then dumps back."""
+        p, attacker = self.p, self.w.actors["attacker"]
+        STATS.rules["same_block_pump"] += 1
+        STATS.steps += 1
+        start = p.pool.spot_price()
+        trade_to_price(p, start * factor, trader=attacker)
+        price, status = p.oracle.price()
+        STATS.invariants["pump_never_becomes_fresh_price"] += 1
+        assert not (status == STATUS_FRESH and price > start * 2), "a pumped spot became the FRESH price"
+        owner = self.w.actors[role]
+        _, usd, _, n = p.engine.account(owner, sub)
+        if n and usd:
+            self._call("pump.withdraw", ENGINE_REASONS, p.engine.withdraw, sub, usd, 0, sender=owner)
+        trade_to_price(p, start, trader=attacker)
+
+    # --- expiry and settlement ---------------------------------------------------
+
+    @precondition(lambda self: self.steps_since_expiry >= 15)
+    @rule()
+    def expire_and_settle(self):
+        """Jump past the next expiry (keepers observing), settle its series, every engine
+        position in them, the vault writers, and let holders redeem."""
+        STATS.rules["expire_and_settle"] += 1
+        STATS.steps += 1
+        self.steps_since_expiry = 0
+        p, now = self.p, self.chain.timestamp
+        expiry = min(e for e in self.expiries if e > now)
+        while self.chain.timestamp < expiry + 60:
+            step = min(6 * 3_600, expiry + 60 - self.chain.timestamp) if expiry - self.chain.timestamp > 3_600 else 60
+            self.chain.mine(deltatime=max(step, 12))
+            p.twap.update(sender=p.keeper)
+        ids = [i for i in self.all_ids if self.terms[i][1] == expiry]
+        for sid in ids:
+            p.series.settle(sid, sender=p.keeper)
+            self.settled_series.add(sid)
+        self.settled_prices.setdefault(expiry, p.oracle.settlement_price(expiry))
+        for owner, sub in sorted(self.accounts):
+            for sid, _amount in list(p.engine.positions(owner, sub)):
+                if sid in ids:
+                    p.engine.settle_position(owner, sub, sid, sender=p.keeper)
+        for role in ROLES:
+            who = self.w.actors[role]
+            for sid in ids:
+                if p.vault.written(sid, who):
+                    p.vault.settle_writer(sid, who, sender=p.keeper)
+                bal = p.option_token.balanceOf(who, sid)
+                if bal:
+                    p.series.redeem(sid, bal, sender=who)
+        self._roll(ids)
+
+    def _roll(self, settled: list[int]):
+        """List a new expiry 30 days out, strikes 0.8 / 1.0 / 1.2 x the oracle price (the
+        lister's job), with a fresh vol slice, in place of the settled series."""
+        p = self.p
+        p.feed.submit(p.pool.spot_price(), sender=p.reporter)  # the lister waits for a fresh price
+        self.bad_print_value = None
+        p.oracle.poke(sender=p.keeper)
+        expiry = self.chain.timestamp + 30 * DAY
+        p.vol_feed.push(expiry, *SLICE, sender=p.reporter)
+        self.expiries.append(expiry)
+        spot = self._spot()
+        fresh = []
+        for ratio in (0.8, 1.0, 1.2):
+            strike = int(spot * ratio) // (50 * WAD) * (50 * WAD)
+            for is_call in (True, False):
+                ok, _ = self._call("list_series", {"series: strike out of band", "series: oracle not fresh"},
+                                   p.series.list_series, strike, expiry, is_call, False, sender=p.deployer)
+                if ok:
+                    sid = p.series.find_series(strike, expiry, is_call, False)
+                    self.terms[sid] = (strike, expiry, is_call, False)
+                    self.all_ids.append(sid)
+                    fresh.append(sid)
+        self.live = [i for i in self.live if i not in settled] + fresh or self.live
+
+    # --- invariants ----------------------------------------------------------------
+
+    def _count(self, name):
+        STATS.invariants[name] += 1
+
+    @invariant()
+    def step_counter(self):
+        self.steps_since_expiry += 1
+
+    @invariant()
+    def engine_tokens_cover_its_ledger(self):
+        """The engine holds at least the USD and WETH its ledger says it holds (a donation may
+        make it hold more, never less)."""
+        self._count("engine_tokens_cover_its_ledger")
+        p = self.p
+        assert p.usd.balanceOf(p.engine.address) >= p.engine.total_usd()
+        assert p.weth.balanceOf(p.engine.address) >= p.engine.total_weth()
+
+    @invariant()
+    def engine_totals_equal_sum_of_accounts(self):
+        """Every collateral unit the engine's totals count belongs to exactly one account."""
+        self._count("engine_totals_equal_sum_of_accounts")
+        usd = weth = 0
+        for owner, sub in self.accounts:
+            _, u, w, _ = self.p.engine.account(owner, sub)
+            usd += u
+            weth += w
+        assert usd == self.p.engine.total_usd()
+        assert weth == self.p.engine.total_weth()
+
+    @invariant()
+    def open_interest_equals_sum_of_shorts(self):
+        """Per series, open interest == the sum of the accounts' short positions; the total of
+        short units == the sum of open interest."""
+        self._count("open_interest_equals_sum_of_shorts")
+        shorts = Counter()
+        for owner, sub in self.accounts:
+            for sid, amount in self.p.engine.positions(owner, sub):
+                if amount < 0:
+                    shorts[sid] += -amount
+        total = 0
+        for sid in self.all_ids:
+            oi = self.p.engine.open_interest(sid)
+            assert oi == shorts[sid], f"series {sid}: open interest {oi} != shorts {shorts[sid]}"
+            total += oi
+        assert total == self.p.engine.total_short_units()
+
+    @invariant()
+    def long_supply_equals_writers_obligations(self):
+        """Before settlement every long token in existence was written by someone who still
+        owes it: supply == engine open interest + vault outstanding."""
+        self._count("long_supply_equals_writers_obligations")
+        for sid in self.all_ids:
+            if sid in self.settled_series:
+                continue
+            supply = self.p.option_token.total_supply(sid)
+            owed = self.p.engine.open_interest(sid) + self.p.vault.total_written(sid)
+            assert supply == owed, f"series {sid}: supply {supply} != obligations {owed}"
+
+    @invariant()
+    def vault_fully_collateralised(self):
+        """The vault's locked collateral covers the worst payoff of what it has written, and its
+        ledger is backed by tokens it holds."""
+        self._count("vault_fully_collateralised")
+        p = self.p
+        for sid in self.all_ids:
+            if sid in self.settled_series:
+                continue
+            strike, _, is_call, _ = self.terms[sid]
+            sh = p.vault.shorts(sid)
+            outstanding, locked = sh[2], sh[3]
+            # calls: 1 WETH per option; puts: ceil(K x units / 1e30) USD
+            need = outstanding if is_call else -(-strike * outstanding // 10**30)
+            assert locked >= need, f"series {sid}: locked {locked} < worst payoff {need}"
+        assert p.usd.balanceOf(p.vault.address) >= p.vault.usd_held()
+        assert p.weth.balanceOf(p.vault.address) >= p.vault.weth_held()
+
+    @invariant()
+    def oracle_status_consistent_with_timestamps(self):
+        """FRESH only with a feed younger than max_age; a bad print is never a price the
+        protocol acts on (FRESH, or FALLBACK for liquidations); the oracle never reports zero.
+
+        (Found by this fuzzer: right after a -30% gap the TWAP still sits near the old price, and
+        a +35% bad print lands close to it; the oracle then returns the print with DEVIANT, the
+        spot-vs-TWAP flag. That is correct: nothing acts on DEVIANT. The regression test is
+        tests/stateful/test_regressions.py::test_bad_print_after_a_gap_is_deviant_not_fresh.)"""
+        self._count("oracle_status_consistent_with_timestamps")
+        o = self.p.oracle
+        price, status = o.price()
+        assert price > 0
+        _, answer, _, updated, _ = self.p.feed.latest_round_data()
+        if status == STATUS_FRESH:
+            assert self.chain.timestamp - updated <= o.max_age()
+        if self.bad_print_value is not None and answer == self.bad_print_value:
+            self._count("bad_print_never_acted_on")
+            assert not (price == self.bad_print_value and status in (STATUS_FRESH, STATUS_FALLBACK)), \
+                f"a bad print became an actionable price (status {status})"
+
+    @invariant()
+    def settlement_prices_immutable(self):
+        """Once fixed, a settlement price never changes."""
+        self._count("settlement_prices_immutable")
+        for expiry, price in self.settled_prices.items():
+            assert self.p.oracle.settlement_price(expiry) == price
+
+    @invariant()
+    def settlement_pools_never_pay_more_than_funded(self):
+        """A series' pool pays holders at most what writers paid in, and holds what it owes."""
+        self._count("settlement_pools_never_pay_more_than_funded")
+        p = self.p
+        usd = weth = 0
+        for sid in self.settled_series:
+            assert p.series.paid_value(sid) <= p.series.funded_value(sid) + 1
+            usd += p.series.pool_usd(sid)
+            weth += p.series.pool_weth(sid)
+        assert p.usd.balanceOf(p.series.address) >= usd
+        assert p.weth.balanceOf(p.series.address) >= weth
+
+    @invariant()
+    def bad_debt_only_grows(self):
+        """Recorded bad debt is never erased."""
+        self._count("bad_debt_only_grows")
+        bd = self.p.engine.bad_debt()
+        assert bd >= self.bad_debt_seen
+        self.bad_debt_seen = bd
+
+    @invariant()
+    def collateral_adequacy_matches_the_ledger(self):
+        """The collateral-adequacy view equals haircut collateral / short notional recomputed
+        from the ledger (WAD, floor)."""
+        self._count("collateral_adequacy_matches_the_ledger")
+        e = self.p.engine
+        spot = self._spot()
+        notional = e.total_short_units() * spot // WAD
+        got = e.collateral_adequacy()
+        if notional == 0:
+            assert got == 2**256 - 1
+            return
+        v_usd = e.total_usd() * USD_TO_WAD * (WAD - e.usd_haircut()) // WAD
+        v_weth = e.total_weth() * spot // WAD * (WAD - e.weth_haircut()) // WAD
+        assert got == (v_usd + v_weth) * WAD // notional
+
+    @invariant()
+    def health_is_equity_over_maintenance(self):
+        """For every account: health == equity / maintenance (WAD, floor), max when nothing is
+        required, 0 at or below zero equity."""
+        self._count("health_is_equity_over_maintenance")
+        for owner, sub in sorted(self.accounts)[:4]:
+            if not self.p.engine.account(owner, sub)[3]:
+                continue
+            m = self.p.engine.margin(owner, sub)
+            if m.maintenance == 0:
+                assert m.health == 2**256 - 1
+            elif m.equity <= 0:
+                assert m.health == 0
+            else:
+                assert m.health == m.equity * WAD // m.maintenance
+
+
+TestProtocol = ProtocolMachine.TestCase
