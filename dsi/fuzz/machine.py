@@ -24,6 +24,8 @@ from dsi.agents.arbitrageur import trade_to_price
 from dsi.fuzz.world import DAY, SLICE, USD, WAD, World, build_world, revert_reason
 
 ROLES = ("writer", "buyer", "attacker")
+LIQUIDATORS = ("keeper", "attacker")
+from dsi.fuzz.world import LEVERED_SUB, TAKER_SUB  # noqa: E402
 MODES = (0, 1, 2)
 STATUS_FRESH, STATUS_STALE, STATUS_DEVIANT, STATUS_FALLBACK, STATUS_FROZEN = range(5)
 USD_TO_WAD = 10**12
@@ -78,14 +80,34 @@ class Stats:
 
 
 STATS = Stats()
-_WORLD: World | None = None
+_WORLDS: dict[str, World] = {}
+# The mechanism the next examples run under ("dutch", "fixed", "dynamic"); `dsi.fuzz.run` sets it.
+MECHANISM = "dutch"
 
 
-def world() -> World:
-    global _WORLD
-    if _WORLD is None:
-        _WORLD = build_world()
-    return _WORLD
+def world(mechanism: str | None = None) -> World:
+    mechanism = mechanism or MECHANISM
+    if mechanism not in _WORLDS:
+        _WORLDS[mechanism] = build_world(liquidation=mechanism)
+    return _WORLDS[mechanism]
+
+
+def _documented_reasons(*namespaces: str) -> set[str]:
+    """Every revert string in contracts/ whose namespace is one of `namespaces`."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "contracts"
+    found = set()
+    for path in root.rglob("*.vy"):
+        found |= set(re.findall(r'"((?:%s): [^"]+)"' % "|".join(namespaces), path.read_text()))
+    return found
+
+
+LIQUIDATION_REASONS = _documented_reasons("liquidation", "fund", "margin", "riskarrays")
+# A portfolio check runs in RiskArrays: its guards ("riskarrays: vol stale", ...) are the
+# engine's too.
+ENGINE_REASONS |= _documented_reasons("riskarrays")
 
 
 class ProtocolMachine(RuleBasedStateMachine):
@@ -170,6 +192,40 @@ class ProtocolMachine(RuleBasedStateMachine):
         args = (amount, 0) if asset == "usd" else (0, amount)
         ok, _ = self._call("withdraw", ENGINE_REASONS, self.p.engine.withdraw, sub, *args, sender=owner)
         if ok and n:
+            self._check_initial(owner, sub)
+
+    @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), units=st.sampled_from([5 * WAD, 20 * WAD]),
+          mode=st.sampled_from([1, 2]))
+    def open_leveraged_book(self, role, pick, units, mode):
+        """A writer opens a short on sub 5 funded at ~1.02 x initial margin: the account a move
+        against it makes liquidatable."""
+        owner, sub = self.w.actors[role], LEVERED_SUB
+        ok, _ = self._call("leveraged.deposit", ENGINE_REASONS, self.p.engine.deposit, sub, 300_000 * USD, 0,
+                           sender=owner)
+        if not ok:
+            return
+        self.accounts.add((owner, sub))
+        self._call("leveraged.mode", ENGINE_REASONS, self.p.engine.set_mode, sub, mode, sender=owner)
+        ok, _ = self._call("leveraged.open", ENGINE_REASONS, self.p.engine.open_short, sub,
+                           self.live[pick % len(self.live)], units, sender=owner)
+        if ok:
+            self.lever_up(role, sub, 1.02)
+
+    @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), leverage=st.sampled_from([1.01, 1.05, 1.3]))
+    def lever_up(self, role, sub, leverage):
+        """A writer withdraws everything above `leverage` x initial margin (the accounts that
+        liquidation exists for)."""
+        owner = self.w.actors[role]
+        _, usd, weth, n = self.p.engine.account(owner, sub)
+        m = self.p.engine.margin(owner, sub)
+        if n == 0 or m.initial == 0:
+            return
+        excess = (m.equity - int(m.initial * leverage)) // USD_TO_WAD
+        amount = min(int(excess / 0.99), usd)  # USD counts at 1 - 1% haircut
+        if amount <= 0:
+            return
+        ok, _ = self._call("lever_up", ENGINE_REASONS, self.p.engine.withdraw, sub, amount, 0, sender=owner)
+        if ok:
             self._check_initial(owner, sub)
 
     @rule(role=st.sampled_from(ROLES), sub=st.integers(0, 2), mode=st.sampled_from(MODES))
@@ -300,6 +356,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.chain.mine(deltatime=12)
         self.p.twap.update(sender=self.p.keeper)
         self.p.oracle.poke(sender=self.p.keeper)
+        self.liquidators_sweep("keeper", WAD // 2, 0)  # the keeper bot reacts in the next block
 
     @rule(seconds=st.sampled_from([12, 60, 600, 3_601, 6 * 3_600]))
     def time_passes(self, seconds):
@@ -351,6 +408,64 @@ class ProtocolMachine(RuleBasedStateMachine):
             self._call("pump.withdraw", ENGINE_REASONS, p.engine.withdraw, sub, usd, 0, sender=owner)
         trade_to_price(p, start, trader=attacker)
 
+    # --- liquidation -----------------------------------------------------------------
+
+    @rule(by=st.sampled_from(LIQUIDATORS), fraction=st.sampled_from([WAD // 10, WAD // 2, WAD]),
+          waited=st.sampled_from([0, 300, 900]))
+    def liquidators_sweep(self, by, fraction, waited):
+        """A liquidator (the keeper, or the attacker: possibly on its own account) scans every
+        account, starts on each liquidatable one, optionally waits `waited` seconds (the Dutch
+        discount grows), and takes `fraction` under whichever mechanism is wired. Healthy
+        accounts must refuse."""
+        liq, taker = self.p.liquidator, self.w.actors[by]
+        STATS.rules["liquidators_sweep"] += 1
+        targets = []
+        for owner, sub in sorted(self.accounts):
+            if (owner, sub) == (taker, TAKER_SUB):
+                continue
+            if not liq.is_liquidatable(owner, sub):
+                continue
+            m = self.p.engine.margin(owner, sub)
+            STATS.invariants["only_accounts_below_maintenance_are_liquidatable"] += 1
+            assert m.health < WAD, f"liquidatable with health {m.health}"
+            self._call("liquidation.start", LIQUIDATION_REASONS, liq.start, owner, sub, sender=taker)
+            targets.append((owner, sub))
+        if not targets:
+            owner, sub = sorted(self.accounts)[0]
+            self._call("liquidation.start_healthy", LIQUIDATION_REASONS, liq.start, owner, sub, sender=taker)
+            return
+        if waited:
+            self.chain.mine(deltatime=waited)
+        for owner, sub in targets:
+            taker_before = self.p.engine.margin(taker, TAKER_SUB)
+            ok, q = self._call("liquidation.take", LIQUIDATION_REASONS, liq.take, owner, sub, TAKER_SUB, fraction,
+                               2**255 - 1, sender=taker)
+            if ok:
+                self.accounts.add((taker, TAKER_SUB))
+                after = self.p.engine.margin(taker, TAKER_SUB)
+                STATS.invariants["taker_meets_initial_margin_after_take"] += 1
+                assert after.equity >= after.initial or after.equity >= taker_before.equity, \
+                    f"taker left below initial margin: {after}"
+                STATS.invariants["no_take_beyond_the_cap"] += 1
+                assert q.fraction <= q.max_fraction and q.fraction <= fraction
+
+    @rule(victim=st.sampled_from(ROLES), sub=st.sampled_from([0, LEVERED_SUB]))
+    def redo(self, victim, sub):
+        """A keeper resets an auction that is too old or too far from the oracle price."""
+        self._call("liquidation.redo", LIQUIDATION_REASONS, self.p.liquidator.redo, self.w.actors[victim], sub,
+                   sender=self.w.actors["keeper"])
+
+    @rule(donation=st.sampled_from([1_000, 100_000]))
+    def donate_to_fund(self, donation):
+        """Someone sends USD straight to the fund: its accounted capital must not move."""
+        STATS.rules["donate_to_fund"] += 1
+        STATS.steps += 1
+        fund = self.p.insurance_fund
+        before = fund.capital()
+        self.p.usd.transfer(fund.address, donation * USD, sender=self.w.actors["attacker"])
+        STATS.invariants["donation_does_not_inflate_the_fund"] += 1
+        assert fund.capital() == before
+
     # --- expiry and settlement ---------------------------------------------------
 
     @precondition(lambda self: self.steps_since_expiry >= 15)
@@ -376,6 +491,10 @@ class ProtocolMachine(RuleBasedStateMachine):
             for sid, _amount in list(p.engine.positions(owner, sub)):
                 if sid in ids:
                     p.engine.settle_position(owner, sub, sid, sender=p.keeper)
+        for sid in ids:
+            if p.engine.series_bad_debt(sid):
+                self._call("fund.cover_settlement", LIQUIDATION_REASONS, p.insurance_fund.cover_settlement, sid,
+                           sender=p.keeper)
         for role in ROLES:
             who = self.w.actors[role]
             for sid in ids:
@@ -551,6 +670,42 @@ class ProtocolMachine(RuleBasedStateMachine):
         v_usd = e.total_usd() * USD_TO_WAD * (WAD - e.usd_haircut()) // WAD
         v_weth = e.total_weth() * spot // WAD * (WAD - e.weth_haircut()) // WAD
         assert got == (v_usd + v_weth) * WAD // notional
+
+    @invariant()
+    def healthy_accounts_are_not_liquidatable(self):
+        """An account at or above maintenance (health >= 1) is never liquidatable."""
+        self._count("healthy_accounts_are_not_liquidatable")
+        liq = self.p.liquidator
+        for owner, sub in sorted(self.accounts)[:6]:
+            if liq.is_liquidatable(owner, sub):
+                assert self.p.engine.margin(owner, sub).health < WAD
+
+    @invariant()
+    def fund_accounting_closes(self):
+        """capital == deposits + income - subsidies - incentives - withdrawals, and the fund holds
+        at least its capital in USD (donations sit outside the accounting)."""
+        self._count("fund_accounting_closes")
+        f = self.p.insurance_fund
+        assert f.capital() == f.deposits() + f.income() - f.subsidies_paid() - f.incentives_paid() - f.withdrawn()
+        assert self.p.usd.balanceOf(f.address) >= f.capital()
+
+    @invariant()
+    def bad_debt_is_covered_plus_socialised(self):
+        """Every unit of resolved bad debt is either covered by the fund or recorded as socialised,
+        exactly; what is not yet resolved is the sum of the engine's per-series records."""
+        self._count("bad_debt_is_covered_plus_socialised")
+        f, e = self.p.insurance_fund, self.p.engine
+        assert f.bad_debt() == f.covered() + f.socialised()
+        assert e.uncovered_debt() == sum(e.series_bad_debt(i) for i in self.all_ids)
+
+    @invariant()
+    def value_under_auction_within_cap(self):
+        """Dutch auction: the gross value under auction never exceeds the global cap."""
+        if self.w.mechanism != "dutch":
+            return
+        self._count("value_under_auction_within_cap")
+        liq = self.p.liquidator
+        assert liq.under_auction() <= liq.auction_cap()
 
     @invariant()
     def health_is_equity_over_maintenance(self):

@@ -20,13 +20,14 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from dsi.fuzz import machine
 
+MECHANISMS = ("dutch", "fixed", "dynamic")
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "fuzz.json"
 
 # quick: deterministic (derandomized) so CI is reproducible; >= 20,000 calls (~300,000 in ~1 minute).
 # deep: random, >= 1,000,000 calls; run it with `make fuzz` and put the figures in the README.
 PROFILES = {
-    "quick": dict(max_examples=25, stateful_step_count=50, derandomize=True, min_calls=20_000),
-    "deep": dict(max_examples=200, stateful_step_count=80, derandomize=False, min_calls=1_000_000),
+    "quick": dict(max_examples=24, stateful_step_count=50, derandomize=True, min_calls=20_000),
+    "deep": dict(max_examples=240, stateful_step_count=80, derandomize=False, min_calls=1_000_000),
 }
 
 
@@ -34,17 +35,24 @@ def run(profile: str = "quick") -> dict:
     if profile not in PROFILES:
         raise SystemExit(f"fuzz: unknown profile {profile!r} (expected one of {sorted(PROFILES)})")
     conf = PROFILES[profile]
-    machine.world()  # build and snapshot the world outside the timed run
+    for mechanism in MECHANISMS:
+        machine.world(mechanism)  # build and snapshot the worlds outside the timed run
     machine.STATS.reset()
-    run_state_machine_as_test(
-        machine.ProtocolMachine,
-        settings=settings(
-            max_examples=conf["max_examples"], stateful_step_count=conf["stateful_step_count"],
-            derandomize=conf["derandomize"], deadline=None, database=None, print_blob=True,
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
+    per_mechanism = {}
+    for mechanism in MECHANISMS:  # the same machine under each liquidation mechanism in turn
+        machine.MECHANISM = mechanism
+        calls_before = machine.STATS.calls
+        run_state_machine_as_test(
+            machine.ProtocolMachine,
+            settings=settings(
+                max_examples=conf["max_examples"] // len(MECHANISMS), stateful_step_count=conf["stateful_step_count"],
+                derandomize=conf["derandomize"], deadline=None, database=None, print_blob=True,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+        per_mechanism[mechanism] = machine.STATS.calls - calls_before
     figures = machine.STATS.as_dict()
+    figures["calls_per_mechanism"] = per_mechanism
     figures.update(profile=profile, min_calls=conf["min_calls"], python=platform.python_version(),
                    finished=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return figures

@@ -24,6 +24,9 @@ STRIKES = (2_400, 3_000, 3_600)
 TENORS = (7 * DAY, 30 * DAY)
 FUNDING_USD = 5_000_000 * USD
 FUNDING_WETH = 2_000 * WAD
+FUND_CAPITAL = 50_000  # USD in the insurance fund at the start
+TAKER_SUB = 1  # the sub-account liquidators take positions into
+LEVERED_SUB = 5  # the leveraged books
 
 _REASON = re.compile(r"<([a-z0-9_]+: [^<>]*)>")
 
@@ -48,6 +51,7 @@ class World:
     snapshot: object = None
     expiries: list = field(default_factory=list)
     accounts: list = field(default_factory=list)  # margin accounts funded at setup
+    mechanism: str | None = None  # the liquidation mechanism wired, if any
 
     @property
     def chain(self):
@@ -61,9 +65,9 @@ def build_world(liquidation: str | None = None, backend_name: str = "revm") -> W
     chain = backend.chain
     p = deploy_margin(backend.project, deploy(backend.project, backend.accounts))
     if liquidation is not None:
-        from dsi.protocol import deploy_liquidation  # the liquidation layer, when present
+        from dsi.protocol import deploy_liquidation
 
-        deploy_liquidation(backend.project, p, liquidation)
+        deploy_liquidation(backend.project, p, liquidation, fund_capital=FUND_CAPITAL)
     d = p.deployer
     now = chain.timestamp
     ids, terms, expiries = [], {}, []
@@ -84,7 +88,7 @@ def build_world(liquidation: str | None = None, backend_name: str = "revm") -> W
     p.feed.submit(SPOT * WAD, sender=p.reporter)
     p.oracle.poke(sender=p.keeper)
     actors = {role: getattr(p, role) for role in ("writer", "buyer", "attacker", "arbitrageur", "keeper")}
-    for role in ("writer", "buyer", "attacker"):
+    for role in ("writer", "buyer", "attacker", "keeper"):
         a = actors[role]
         p.usd.mint(a, FUNDING_USD, sender=d)
         p.weth.mint(a, FUNDING_WETH, sender=d)
@@ -92,11 +96,26 @@ def build_world(liquidation: str | None = None, backend_name: str = "revm") -> W
             p.usd.approve(spender.address, 2**256 - 1, sender=a)
             p.weth.approve(spender.address, 2**256 - 1, sender=a)
         p.option_token.setApprovalForAll(p.engine.address, True, sender=a)
+        if liquidation is not None:  # liquidators pay the fund's fee from their wallet
+            p.usd.approve(p.insurance_fund.address, 2**256 - 1, sender=a)
         # Margin accounts ready to trade: sub 0 cross, sub 1 portfolio, sub 2 isolated.
         for sub, mode in ((0, 1), (1, 2), (2, 0)):
             p.engine.deposit(sub, 300_000 * USD, 20 * WAD, sender=a)
             p.engine.set_mode(sub, mode, sender=a)
+    # Leveraged books on sub 5: 20 puts at the money, 30 days, funded at ~1.02 x initial margin
+    # (writer cross, attacker portfolio): a market fall makes them liquidatable.
+    atm_put = next(i for i in ids if terms[i][0] == 3_000 * WAD and not terms[i][2] and terms[i][1] == expiries[1])
+    for role, mode in (("writer", 1), ("attacker", 2)):
+        a = actors[role]
+        p.engine.deposit(LEVERED_SUB, 300_000 * USD, 0, sender=a)
+        p.engine.set_mode(LEVERED_SUB, mode, sender=a)
+        p.engine.open_short(LEVERED_SUB, atm_put, 20 * WAD, sender=a)
+        m = p.engine.margin(a, LEVERED_SUB)
+        excess = int((m.equity - m.initial * 102 // 100) // 10**12 / 0.99)
+        p.engine.withdraw(LEVERED_SUB, excess, 0, sender=a)
     world = World(backend=backend, protocol=p, series_ids=ids, terms=terms, actors=actors, expiries=expiries,
-                  accounts=[(actors[r], sub) for r in ("writer", "buyer", "attacker") for sub in (0, 1, 2)])
+                  accounts=[(actors[r], sub) for r in ("writer", "buyer", "attacker", "keeper") for sub in (0, 1, 2)]
+                  + [(actors["writer"], LEVERED_SUB), (actors["attacker"], LEVERED_SUB)],
+                  mechanism=liquidation)
     world.snapshot = chain.snapshot()
     return world
