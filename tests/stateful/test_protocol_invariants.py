@@ -27,6 +27,7 @@ def test_quick_profile_holds_every_invariant():
     # Every liquidation mechanism ran its share of the examples.
     assert set(figures["calls_per_mechanism"]) == {"dutch", "fixed", "dynamic"}
     assert min(figures["calls_per_mechanism"].values()) > 20_000
+    assert figures["rules"].get("liquidation.take", 0) > 0  # liquidations really happened
     # The run exercised settlement and the oracle guards, not just deposits.
     assert figures["rules"].get("expire_and_settle", 0) > 0
     assert figures["rules"].get("bad_print", 0) > 0 and figures["rules"].get("same_block_pump", 0) > 0
