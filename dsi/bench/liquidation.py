@@ -17,13 +17,15 @@ fee), the cost is (start +) take gas x gas price x the ETH price.
 
 from __future__ import annotations
 
+import os
+
 from dsi.bench.report import exec_gas_tx, node_row
 from dsi.protocol import deploy, deploy_liquidation, deploy_margin
 
 WAD = 10**18
 DAY = 86_400
 SLICE = (10**16, 8 * 10**16, -3 * 10**17, 0, 2 * 10**17)
-COUNTS = (1, 8, 32)
+COUNTS = tuple(int(n) for n in os.environ.get("DSI_LIQUIDATION_COUNTS", "1,8,32").split(","))
 MECHANISMS = ("dutch", "fixed", "dynamic")
 
 
