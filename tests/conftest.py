@@ -86,22 +86,8 @@ def pricer(project, deployer):
 
 
 # --- Fast reverts -----------------------------------------------------------
-# ape-foundry renders a full call trace (debug_traceTransaction) on every revert,
-# 0.3-20 s each for the heavier contracts. Tests only need the revert reason, so
-# the error is built without rendering the trace. Only affects this test session.
-def _fast_reverts():
-    from ape.exceptions import ContractLogicError, TransactionError
-    from ape_foundry.provider import FoundryProvider
+# ape-foundry renders a full call trace on every revert (0.3-20 s each); tests only
+# need the reason. The lab's Ape backend installs the same patch: one definition.
+from dsi.chain._ape import fast_reverts  # noqa: E402
 
-    def _handle_execution_reverted(self, exception, revert_message=None, **kwargs):
-        if revert_message == "0x" or not revert_message:
-            revert_message = TransactionError.DEFAULT_MESSAGE
-        if revert_message.startswith("revert: "):
-            revert_message = revert_message[8:]
-        kwargs.pop("trace", None)
-        return ContractLogicError(base_err=exception, revert_message=revert_message, **kwargs)
-
-    FoundryProvider._handle_execution_reverted = _handle_execution_reverted
-
-
-_fast_reverts()
+fast_reverts()
