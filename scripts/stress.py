@@ -37,10 +37,9 @@ def cli(network, names, params_file, data, mechs, quick, out):
     from ape import accounts, chain, project
 
     from dsi import data as market_data
-    from dsi.chain import ape_backend, revm_backend
     from dsi.protocol import Params
     from dsi.report import summary_table, write_report
-    from dsi.scenarios import CATALOG, STANDARD_SUITE, Context, get, mechanisms
+    from dsi.scenarios import CATALOG, STANDARD_SUITE, BackendMaker, Context, get, mechanisms
 
     from ape.logging import logger
 
@@ -58,16 +57,7 @@ def cli(network, names, params_file, data, mechs, quick, out):
         if m not in available:
             raise click.ClickException(f"stress: mechanism {m!r} is not available (available: {', '.join(available)})")
 
-    ape_facades = []
-
-    def make_backend(kind):
-        if kind == "ape":
-            b = ape_backend(project, accounts, chain)
-            ape_facades.append(b.chain)
-            return b
-        if kind == "revm":
-            return revm_backend()
-        raise click.ClickException(f"stress: unknown backend {kind!r}")
+    make_backend = BackendMaker(project, accounts, chain)
 
     runs = [(s, m) for s in scenarios for m in mechs]
     total = sum(max(s.weight, 0.05) for s, _ in runs)
@@ -93,8 +83,7 @@ def cli(network, names, params_file, data, mechs, quick, out):
             finally:
                 if snap is not None:
                     chain.restore(snap)
-                while ape_facades:
-                    ape_facades.pop().close()
+                make_backend.close()
             done += share
             progress(0.0, base=done, share=0)
     seconds = time.perf_counter() - t0

@@ -51,6 +51,31 @@ class Result:
         self.checks.append(Check(name, bool(passed), value, detail))
 
 
+class BackendMaker:
+    """`make_backend(kind)` for a Context: "ape" (the connected network, through `project`,
+    `accounts`, `chain`) or "revm" (in process). `close()` releases the Ape facades made so far
+    (their deterministic clocks), as a run ends."""
+
+    def __init__(self, project, accounts, chain):
+        self.project, self.accounts, self.chain = project, accounts, chain
+        self._facades = []
+
+    def __call__(self, kind: str):
+        from dsi.chain import ape_backend, revm_backend
+
+        if kind == "ape":
+            backend = ape_backend(self.project, self.accounts, self.chain)
+            self._facades.append(backend.chain)
+            return backend
+        if kind == "revm":
+            return revm_backend()
+        raise ValueError(f"scenarios: unknown backend {kind!r} (expected 'ape' or 'revm')")
+
+    def close(self) -> None:
+        while self._facades:
+            self._facades.pop().close()
+
+
 @dataclass
 class Context:
     """What a scenario runs with: a chain backend maker, parameters, the mechanism, options."""

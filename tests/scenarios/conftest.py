@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dsi.chain import ape_backend, revm_backend
 from dsi.protocol import Params
-from dsi.scenarios import Context
+from dsi.scenarios import BackendMaker, Context
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
@@ -17,21 +16,13 @@ DATA = ROOT.parent / "shared" / "data"
 
 @pytest.fixture
 def lab(project, accounts, chain):
-    facades = []
-
-    def make_backend(kind):
-        if kind == "ape":
-            b = ape_backend(project, accounts, chain)
-            facades.append(b.chain)
-            return b
-        return revm_backend()
+    make_backend = BackendMaker(project, accounts, chain)
 
     def _ctx(**kwargs):
         return Context(make_backend=make_backend, params=Params(), data=str(DATA), quick=True, **kwargs)
 
     yield _ctx
-    for f in facades:
-        f.close()
+    make_backend.close()
 
 
 def checks(result) -> dict:
