@@ -3,8 +3,9 @@
 `deploy_or_load(project, chain, account, params, folder)` is the logic behind `ape run deploy`
 (scripts/deploy.py): when the manifest for the connected chain exists, every contract it names
 still has code and it was deployed with the same parameters, the existing deployment is returned
-and nothing is sent; otherwise the protocol (`dsi.protocol.deploy` then `deploy_margin`) is
-deployed from `account` and the manifest written (addresses, parameters, block, chain id,
+and nothing is sent; otherwise the protocol is
+deployed from `account` with `dsi.protocol.deploy`, `deploy_margin` and `deploy_liquidation`
+(`params.mechanism`, the fund seeded with `params.fund_capital`) and the manifest written (addresses, parameters, block, chain id,
 deployer, time). On a public network one account holds every role (deployer, reporter,
 keeper, ...); roles are re-assigned by their owner later.
 """
@@ -15,15 +16,20 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dsi.protocol import ROLES, Params, deploy, deploy_margin
+from dsi.protocol import MECHANISMS, ROLES, Params, deploy, deploy_liquidation, deploy_margin
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: risk arrays, the insurance fund and the liquidator
 CONTRACTS = ("usd", "weth", "pool", "lender", "twap", "feed", "oracle", "pricer", "option_token", "series", "vault",
-             "vol_feed", "calculator", "engine")
+             "vol_feed", "calculator", "risk_arrays", "engine", "insurance_fund", "liquidator")
 CONTRACT_TYPES = {"usd": "CollateralToken", "weth": "CollateralToken", "pool": "SpotPool", "lender": "FlashLender",
                   "twap": "TwapOracle", "feed": "PriceFeed", "oracle": "ProtocolOracle", "pricer": "OptionPricer",
                   "option_token": "OptionToken", "series": "OptionSeries", "vault": "OptionsVault",
-                  "vol_feed": "VolFeed", "calculator": "RiskCalculator", "engine": "MarginEngine"}
+                  "vol_feed": "VolFeed", "calculator": "RiskCalculator", "risk_arrays": "RiskArrays",
+                  "engine": "MarginEngine", "insurance_fund": "InsuranceFund"}  # liquidator: MECHANISMS
+
+
+def contract_type(name: str, mechanism: str) -> str:
+    return MECHANISMS[mechanism] if name == "liquidator" else CONTRACT_TYPES[name]
 
 
 def manifest_path(folder, chain_id: int) -> Path:
@@ -70,6 +76,7 @@ def deploy_or_load(project, chain, account, params: Params | None = None, folder
                            "Delete it to deploy afresh.")
     log(f"deploy: deploying the protocol on chain {chain.chain_id} from {_address(account)}")
     protocol = deploy_margin(project, deploy(project, [account] * len(ROLES), params))
+    deploy_liquidation(project, protocol, params.mechanism, fund_capital=params.fund_capital)
     manifest = {
         "version": MANIFEST_VERSION,
         "chain_id": chain.chain_id,
@@ -78,7 +85,7 @@ def deploy_or_load(project, chain, account, params: Params | None = None, folder
         "deployer": _address(account),
         "roles": {role: _address(account) for role in ROLES},
         "params": params.to_dict(),
-        "contracts": {name: {"type": CONTRACT_TYPES[name], "address": _address(getattr(protocol, name))}
+        "contracts": {name: {"type": contract_type(name, params.mechanism), "address": _address(getattr(protocol, name))}
                       for name in CONTRACTS},
     }
     path.parent.mkdir(parents=True, exist_ok=True)

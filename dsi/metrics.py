@@ -13,8 +13,10 @@ delta).
   liquidation value at the market price is negative, and the sum of those negatives (what
   would become bad debt if nobody acted);
 - `bad_debt_usd`: bad debt the engine has recorded (settlement);
-- `fund_balance_usd`, `socialised_loss_usd`: the insurance fund and socialised losses, `None`
-  until the liquidation layer exists;
+- `fund_balance_usd`, `fund_covered_usd`, `socialised_loss_usd`: the insurance fund's capital,
+  the bad debt it covered and the losses socialised (`None` under mechanism `none`: no fund);
+  `coverage`: fund capital / the book's total maintenance requirement;
+- `liquidations`, `keeper_pnl_usd`: takes by the keeper so far and its PnL net of gas;
 - `attacker_pnl_usd`: set by attack scenarios; `gas_used`: gas of every transaction so far;
 - `healths`: engine health per account (charts).
 """
@@ -59,6 +61,25 @@ def book_delta(world, price: float, positions: dict) -> float:
     return total
 
 
+def fund_state(p) -> dict:
+    """The insurance fund's capital (USD), covered and socialised bad debt (WAD USD -> USD);
+    `None`s when no liquidation layer is wired (mechanism `none`)."""
+    fund = getattr(p, "insurance_fund", None) if "insurance_fund" in getattr(p, "extra", {}) else None
+    if fund is None:
+        return {"capital": None, "covered": None, "socialised": None}
+    return {"capital": fund.capital() / 1e6, "covered": fund.covered() / WAD, "socialised": fund.socialised() / WAD}
+
+
+def bad_debt_usd(p, fund: dict | None = None) -> float:
+    """Bad debt recorded so far, USD: without a fund, the engine's settlement shortfalls; with
+    one, what the fund recorded (covered + socialised, from insolvent takes and settlements)
+    plus the settlement shortfalls it has not resolved yet."""
+    fund = fund if fund is not None else fund_state(p)
+    if fund["capital"] is None:
+        return p.engine.bad_debt() / WAD
+    return p.engine.uncovered_debt() / WAD + fund["covered"] + fund["socialised"]
+
+
 def measure(world, attacker_pnl: float | None = None) -> dict:
     p, chain = world.p, world.chain
     market = world.market
@@ -79,6 +100,8 @@ def measure(world, attacker_pnl: float | None = None) -> dict:
     slip_delta = p.pool.quote_slippage(p.weth.address, int(clip * WAD))[1] / WAD if clip > 1e-9 else 0.0
     slip_100 = p.pool.quote_slippage(p.weth.address, 100 * WAD)[1] / WAD
     adequacy = p.engine.collateral_adequacy()
+    fund = fund_state(p)
+    total_mm = sum(r["maintenance"] for r in rows)
     return {
         "t": chain.timestamp,
         "market": market,
@@ -92,9 +115,13 @@ def measure(world, attacker_pnl: float | None = None) -> dict:
         "below_mm": sum(r["health"] < 1 for r in rows),
         "insolvent": sum(r["net_value"] < 0 for r in rows),
         "deficit_usd": sum(max(0.0, -r["net_value"]) for r in rows),
-        "bad_debt_usd": p.engine.bad_debt() / WAD,
-        "fund_balance_usd": None,
-        "socialised_loss_usd": None,
+        "bad_debt_usd": bad_debt_usd(p, fund),
+        "fund_balance_usd": fund["capital"],
+        "fund_covered_usd": fund["covered"],
+        "socialised_loss_usd": fund["socialised"],
+        "coverage": (fund["capital"] / total_mm) if fund["capital"] is not None and total_mm > 0 else None,
+        "liquidations": getattr(world.keeper, "liquidations", 0),
+        "keeper_pnl_usd": getattr(world.keeper, "pnl", 0.0),
         "attacker_pnl_usd": attacker_pnl,
         "gas_used": chain.gas_used(),
         "healths": [r["health"] for r in rows],

@@ -47,6 +47,10 @@ class Params:
     strike_band_min: float = 0.2  # lowest listable strike, x the oracle price
     strike_band_max: float = 5.0  # highest listable strike, x the oracle price
     min_option_size: float = 0.01  # options (on 1 WETH each): the smallest position (dust)
+    mechanism: str = "dutch"  # the liquidation mechanism a deployment wires (MECHANISMS)
+    fund_capital: float = 50_000.0  # USD the insurance fund starts with
+    keeper_gas_gwei: float = 30.0  # the gas price the lab's keeper prices its transactions at
+    keeper_delay: int = 0  # seconds an account stays liquidatable before the lab's keeper acts
 
     def validate(self) -> "Params":
         errors = []
@@ -81,6 +85,14 @@ class Params:
             errors.append("strike_band_max must be within 1..100")
         if not 1e-6 <= self.min_option_size <= 1:
             errors.append("min_option_size must be within 1e-6..1")
+        if self.mechanism not in MECHANISMS:
+            errors.append(f"mechanism must be one of {sorted(MECHANISMS)}, got {self.mechanism!r}")
+        if not 0 <= self.fund_capital <= 1e12:
+            errors.append("fund_capital must be within 0..1e12 USD")
+        if not 0 < self.keeper_gas_gwei <= 10_000:
+            errors.append("keeper_gas_gwei must be within (0, 10000] gwei")
+        if not 0 <= self.keeper_delay <= 86_400:
+            errors.append("keeper_delay must be within 0..86400 s")
         if errors:
             raise ValueError("invalid protocol parameters: " + "; ".join(errors))
         return self
@@ -91,6 +103,7 @@ class Params:
         "oracle": ("twap_cardinality", "twap_min_spacing", "twap_window", "settlement_window", "feed_max_age",
                    "max_deviation", "max_spot_deviation"),
         "options": ("max_tenor", "strike_band_min", "strike_band_max", "min_option_size"),
+        "liquidation": ("mechanism", "fund_capital", "keeper_gas_gwei", "keeper_delay"),
     }
 
     @classmethod
@@ -103,10 +116,13 @@ class Params:
             expected = types[name]
             if expected == "int":
                 ok = isinstance(value, int) and not isinstance(value, bool)
+            elif expected == "str":
+                ok = isinstance(value, str)
             else:  # float: an integer is a float too
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not ok:
-                raise ValueError(f"params: {where}: {name} must be {'an integer' if expected == 'int' else 'a number'}, "
+                kind = {"int": "an integer", "str": "a string"}.get(expected, "a number")
+                raise ValueError(f"params: {where}: {name} must be {kind}, "
                                  f"got {type(value).__name__} {value!r}")
         try:
             return cls(**raw).validate()
@@ -269,6 +285,7 @@ def deploy_margin(project, protocol: Protocol, vol_max_age: int = 3 * DAY) -> Pr
 
 
 MECHANISMS = {"dutch": "DutchAuction", "fixed": "FixedPenalty", "dynamic": "DynamicFee"}
+LIQUIDATION_MECHANISMS = tuple(MECHANISMS)  # the lab's mechanism axis (plus "none": nobody liquidates)
 # set_parameters argument order per mechanism (on-chain units: WAD ratios, WAD USD values,
 # seconds, USD with 6 decimals for the Dutch tip); the Dutch curve fields come first, as a tuple.
 CURVE_FIELDS = ("start_discount", "mid_discount", "mid_time", "floor_discount", "floor_time", "tail", "cusp",

@@ -78,7 +78,7 @@ def build_world(backend, params, mechanism: str = "none", book=STANDARD_BOOK, le
         sid = p.series.find_series(strike, expiry, is_call, False)
         series[(ratio, is_call)] = sid
         info[sid] = (strike, is_call)
-    keeper = mechanisms.install(backend, p, mechanism)
+    keeper = mechanisms.install(backend, p, mechanism, params)
     reporter = Reporter(p)
     world = World(backend, p, expiry, series, info, [], keeper, reporter, spot, atm_vol)
     world.push_vol()
@@ -88,6 +88,8 @@ def build_world(backend, params, mechanism: str = "none", book=STANDARD_BOOK, le
     p.feed.submit(int(spot * WAD), sender=p.reporter)
     p.oracle.poke(sender=p.keeper)
     world.book = build(p, series, book, leverage)
+    for a in world.book:
+        keeper.watch(p.writer, a.sub)
     return world
 
 
