@@ -139,6 +139,10 @@ class Keeper:
                     actions.append(self._send("start", owner, sub, liq.start, owner, sub))
                     auction = liq.auctions(owner, sub)
                 elif liq.reset_due(owner, sub):
+                    worth, detail = self.start_pays(owner, sub, redo=True)
+                    if not worth:
+                        actions.append(Action("skip", owner, sub, detail=detail))
+                        continue
                     actions.append(self._send("redo", owner, sub, liq.redo, owner, sub))
                     auction = liq.auctions(owner, sub)
                 if actions and actions[-1].kind in ("start", "redo") and actions[-1].owner == owner \
@@ -193,18 +197,19 @@ class Keeper:
             method(*args, sender=self.account)
             return self.chain.gas_used() - before
 
-    def start_pays(self, owner, sub) -> tuple[bool, dict]:
-        """Whether starting a Dutch auction on (owner, sub) pays for its gas: the incentive the
-        starter is owed plus the take the keeper expects once the discount reached the curve's mid
-        point, against the gas of the start and of that take."""
+    def start_pays(self, owner, sub, redo: bool = False) -> tuple[bool, dict]:
+        """Whether (re)starting a Dutch auction on (owner, sub) pays for its gas: the incentive
+        the starter is owed plus the take the keeper expects once the discount reached the
+        curve's mid point, against the gas of the (re)start and of that take."""
         liq = self.liquidator
+        method = liq.redo if redo else liq.start
         if not self.facade:  # a live network: estimate the start, assume the take costs as much
-            gas_start = liq.start.estimate_gas_cost(owner, sub, sender=self.account)
+            gas_start = method.estimate_gas_cost(owner, sub, sender=self.account)
             return True, {"gas_start": gas_start}
         curve = liq.curve()
         with self.chain.isolate():
             before = self.chain.gas_used()
-            liq.start(owner, sub, sender=self.account)
+            method(owner, sub, sender=self.account)
             gas_start = self.chain.gas_used() - before
             incentive = liq.auctions(owner, sub).owed / USD
             self.chain.mine(deltatime=int(curve.mid_time))
@@ -212,8 +217,8 @@ class Keeper:
             gain = self.expected_profit(quote, incentive) if quote.fraction else incentive
             try:
                 gas_take = self.estimate_gas(liq.take, owner, sub, self.taker_sub, WAD, MAX_PAY)
-            except Exception:
-                gas_take = gas_start
+            except Exception as err:  # the take would revert then (e.g. `fund: exhausted`)
+                return False, {"reason": f"take after a (re)start would revert: {str(err)[:100]}"}
         cost = self.gas_cost_usd(gas_start + gas_take)
         return gain > cost, {"start_gain_usd": gain, "start_gas_cost_usd": cost}
 

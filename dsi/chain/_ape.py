@@ -53,11 +53,13 @@ class ApeChain(ChainFacade):
             self.chain.mine(blocks)
 
     def snapshot(self):
-        return self.chain.snapshot()
+        self.gas_used()  # count up to here, so a restore can put the counter back
+        return (self.chain.snapshot(), self._gas, self._gas_counted_to)
 
     def restore(self, snapshot) -> None:
-        self.chain.restore(snapshot)
-        self._gas_counted_to = min(self._gas_counted_to, self.block_number)
+        snap, self._gas, counted = snapshot
+        self.chain.restore(snap)
+        self._gas_counted_to = min(counted, self.block_number)
 
     def gas_used(self) -> int:
         head = self.block_number

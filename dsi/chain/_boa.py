@@ -209,10 +209,10 @@ class BoaChain(ChainFacade):
 
     def snapshot(self):
         patch = self.env.evm.patch
-        return (self.env.evm.snapshot(), patch.timestamp, patch.block_number)
+        return (self.env.evm.snapshot(), patch.timestamp, patch.block_number, self._gas)
 
     def restore(self, snapshot) -> None:
-        snap, ts, number = snapshot
+        snap, ts, number, self._gas = snapshot
         self.env.evm.revert(snap)
         self.env.evm.patch.timestamp = ts
         self.env.evm.patch.block_number = number

@@ -244,10 +244,10 @@ class RevmChain(ChainFacade):
         self._apply_block()
 
     def snapshot(self):
-        return (self.evm.snapshot(), self._timestamp, self._number)
+        return (self.evm.snapshot(), self._timestamp, self._number, self._gas)
 
     def restore(self, snapshot) -> None:
-        checkpoint, self._timestamp, self._number = snapshot
+        checkpoint, self._timestamp, self._number, self._gas = snapshot
         self.evm.revert(checkpoint)
         self._apply_block()
 

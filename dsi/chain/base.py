@@ -41,6 +41,8 @@ class ChainFacade:
         raise NotImplementedError
 
     def restore(self, snapshot) -> None:
+        """Back to `snapshot`: state, clock and the gas counter (what ran in between, e.g. a
+        simulation in `isolate`, is not counted as spent)."""
         raise NotImplementedError
 
     @contextmanager

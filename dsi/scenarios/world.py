@@ -137,3 +137,44 @@ def drive(world, prices, dt: int, measure_every: int = 1, vol_every: int | None 
         if progress and i % 16 == 0:
             progress(i / n)
     return {"steps": steps, "probes": probes}
+
+
+def holders(world) -> list:
+    """Every margin account the world knows: the book's (writer) and the keeper's taker account."""
+    from dsi.scenarios.mechanisms import KEEPER_SUB
+
+    out = [(world.p.writer, a.sub) for a in world.book]
+    if world.keeper.mechanism != "none":
+        out.append((world.p.keeper, KEEPER_SUB))
+    return out + list(world.extra.get("accounts", []))
+
+
+def expire_and_settle(world, accounts=None, dt: int = 1_800) -> dict:
+    """Run the market to the expiry (the arbitrageur holding the pool at `world.market`, the
+    keeper observing every `dt` seconds, a minute apart around expiry so the settlement TWAP is
+    observed), settle every series, every account's positions in them (shortfalls become the
+    engine's `series_bad_debt`), then the insurance fund's `cover_settlement` on every series
+    with bad debt. Returns {"settlement_paid": USD units the fund paid into pools, "covered":
+    WAD, "socialised": WAD}."""
+    p, chain = world.p, world.chain
+    while chain.timestamp < world.expiry + 120:
+        left = world.expiry + 120 - chain.timestamp
+        world.step(world.market, min(dt, left) if left > 2 * world.p.params.twap_window else min(60, left))
+    accounts = accounts if accounts is not None else holders(world)
+    for sid in world.series_info:
+        p.series.settle(sid, sender=p.keeper)
+    for owner, sub in accounts:
+        for pos in list(p.engine.positions(owner, sub)):
+            if pos.id in world.series_info:
+                p.engine.settle_position(owner, sub, pos.id, sender=p.keeper)
+    out = {"settlement_paid": 0, "covered": 0, "socialised": 0}
+    if "insurance_fund" not in p.extra:
+        return out
+    fund = p.insurance_fund
+    for sid in world.series_info:
+        if p.engine.series_bad_debt(sid):
+            before = fund.capital()
+            fund.cover_settlement(sid, sender=p.keeper)
+            out["settlement_paid"] += before - fund.capital()
+    out["covered"], out["socialised"] = fund.covered(), fund.socialised()
+    return out
