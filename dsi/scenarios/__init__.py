@@ -179,10 +179,21 @@ register(Scenario(
     ("every account that went insolvent was below maintenance first, on every path",
      "a risk-increasing action is accepted only when the oracle is FRESH"),
     "monte_carlo", backend="revm", weight=6))
+register(Scenario(
+    "gap_past_fund", "Gap past the insurance fund (10 October 2025: -13% and then -26% in one update each) against "
+    "leveraged short puts on a 1-day expiry with a 2,000 USD fund; the keeper liquidates what pays, then everything "
+    "settles at expiry and the fund covers what it can.",
+    ("losses flow fund -> socialisation, in that order", "every unit of bad debt is recorded (covered + socialised, "
+     "per series)", "total claims <= total assets"),
+    "gap_past_fund", backend="revm", weight=1))
+register(Scenario(
+    "donate_self_liquidate", "Donate then self-liquidate (Euler 2023): the attacker donates USD and WETH to the engine "
+    "and the fund, tries to make its own levered account insolvent, then liquidates it from its second account after "
+    "a 15% slide.",
+    ("donations change no balance the protocol counts", "the owner cannot make its own account liquidatable",
+     "self-liquidation PnL <= 0", "attacker PnL <= 0"),
+    "self_liquidation", backend="revm", weight=0.5))
 for _name, _desc in {
-    "gap_past_fund": "Gap past the insurance fund (10 October 2025: -13% and -26% in one update each): losses flow "
-                     "fund -> socialisation in the documented order; total claims <= total assets.",
-    "donate_self_liquidate": "Donate then self-liquidate (Euler 2023): attacker PnL <= 0.",
     "dump_on_backstop": "Dump onto the backstop (Mango 2022, JELLY 2025): open-interest caps bound the fund's loss; "
                         "unrealised profit never counts as collateral.",
     "gas_spike_dust": "Gas spike and dust: at 500-1,000 gwei keepers still profit on minimum-size positions.",

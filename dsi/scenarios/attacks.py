@@ -45,6 +45,40 @@ def _score(world, price):
     return wallet_value(p, p.attacker, price) + account_value(p, p.attacker, SUB, price, mk)
 
 
+TAKER_SUB = 2  # the attacker's taker account for liquidation attempts
+
+
+def _prepare_taker(world) -> None:
+    """Under a liquidation mechanism the attacker funds a taker account and approves the fund."""
+    p = world.p
+    if world.keeper.mechanism == "none":
+        return
+    p.usd.mint(p.attacker, 2_000_000 * 10**6, sender=p.deployer)
+    p.usd.approve(p.engine.address, 2**256 - 1, sender=p.attacker)
+    p.engine.deposit(TAKER_SUB, 1_000_000 * 10**6, 0, sender=p.attacker)
+    p.engine.set_mode(TAKER_SUB, 1, sender=p.attacker)
+    p.usd.approve(p.insurance_fund.address, 2**256 - 1, sender=p.attacker)
+
+
+def _try_liquidations(world) -> tuple[int, list]:
+    """The attacker tries to liquidate every book account at the current (manipulated) price:
+    Dutch `start` then `take`, or `take`. Returns (attempts, [(sub, what succeeded)])."""
+    p, chain = world.p, world.chain
+    if world.keeper.mechanism == "none":
+        return 0, []
+    liq, done, attempts = p.liquidator, [], 0
+    for a in world.book:
+        attempts += 1
+        if world.keeper.mechanism == "dutch":
+            ok, _ = chain.attempt(liq.start, p.writer, a.sub, sender=p.attacker)
+            if ok:
+                done.append((a.sub, "start"))
+        ok, _ = chain.attempt(liq.take, p.writer, a.sub, TAKER_SUB, WAD, 2**255 - 1, sender=p.attacker)
+        if ok:
+            done.append((a.sub, "take"))
+    return attempts, done
+
+
 def _shortfall(p) -> float:
     m = p.engine.margin(p.attacker, SUB)
     return max(0.0, (m.initial - m.equity) / WAD)
@@ -52,6 +86,7 @@ def _shortfall(p) -> float:
 
 def run(ctx, name: str, backend_kind: str, attack: str) -> Result:
     backend, world, p, put = _setup(ctx, backend_kind)
+    _prepare_taker(world)
     r = Result(name, ctx.mechanism, backend.name)
     r.steps.append(measure(world))
     if attack == "flash_pump":
@@ -91,6 +126,7 @@ def _flash_pump(ctx, world, r, put):
     collateral = p.engine.account(who, SUB)[1]
     withdraw_ok, why_w = chain.attempt(p.engine.withdraw, SUB, collateral // 2, 0, sender=who)
     write_ok, why_s = chain.attempt(p.engine.open_short, SUB, put, 10 * WAD, sender=who)
+    tried, liquidated = _try_liquidations(world)
     dump_to_wallet(p, who, bought)
     fee = loan * p.lender.fee_bps() // 10_000
     p.usd.transfer(p.deployer, loan + fee, sender=who)  # repay
@@ -100,6 +136,9 @@ def _flash_pump(ctx, world, r, put):
             f"spot {pumped:,.0f} (x{pumped / honest:.1f}); open_short: {why_s if not write_ok else 'ACCEPTED'}")
     r.check("withdrawal at the pumped price refused", not withdraw_ok, why_w or "accepted",
             f"withdraw half the collateral: {why_w if not withdraw_ok else 'ACCEPTED'}")
+    if ctx.mechanism != "none":
+        r.check("liquidation at the pumped price refused", not liquidated, len(liquidated),
+                f"{tried} book accounts tried (start / take at the pumped price): {liquidated or 'all refused'}")
     r.check("attacker PnL <= 0", pnl <= 0 and all(x["pnl_usd"] <= 0 for x in runs), round(pnl, 2),
             f"wallet pump: {pnl:,.2f} USD (loan {loan / 1e6:,.0f} USD, same block: {same_block}); "
             "flash-loan pumps: " + ", ".join(f"{x['pnl_usd']:,.0f}" for x in runs) + " USD")
@@ -126,6 +165,8 @@ def _twap_push(ctx, world, r, put, k: int = 10, factor: float = 1.3):
     collateral = p.engine.account(who, SUB)[1]
     withdraw_ok, why_w = chain.attempt(p.engine.withdraw, SUB, collateral // 2, 0, sender=who)
     write_ok, why_s = chain.attempt(p.engine.open_short, SUB, put, 10 * WAD, sender=who)
+    healthy = [a.sub for a in world.book if p.engine.margin(p.writer, a.sub).health >= WAD]
+    tried, liquidated = _try_liquidations(world)
     dump_to_wallet(p, who, bought)
     cost = before - _score(world, honest)
     gain = _shortfall(p)
@@ -137,6 +178,10 @@ def _twap_push(ctx, world, r, put, k: int = 10, factor: float = 1.3):
     r.check("no profitable action (gain - cost <= 0)", gain - cost <= 0, round(gain - cost, 2),
             f"cost {cost:,.2f} USD (pool round trip), gain {gain:,.2f} USD; withdraw: "
             f"{why_w if not withdraw_ok else 'accepted'}; write: {why_s if not write_ok else 'accepted'}")
+    if ctx.mechanism != "none":
+        hit = [x for x in liquidated if x[0] in healthy]
+        r.check("no liquidation of a healthy account during the push", not hit, len(hit),
+                f"{tried} book accounts tried ({len(healthy)} healthy at the honest price): {liquidated or 'all refused'}")
     r.notes.append(f"TWAP push x{factor} for {k} blocks: cost {cost:,.0f} USD vs gain {gain:,.0f} USD")
     r.metrics.update({"attacker_pnl_usd": gain - cost, "push_cost_usd": cost, "push_gain_usd": gain,
                       "twap_move": moved, "blocks_held": k, "fund_balance_usd": None, "socialised_loss_usd": None,
