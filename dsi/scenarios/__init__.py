@@ -103,8 +103,9 @@ class Scenario:
     def run(self, ctx: Context) -> Result:
         import time
 
-        if self.needs == "liquidation":
-            return Result(self.name, ctx.mechanism, skipped=NEEDS_LIQUIDATION)
+        if self.needs == "liquidation" and (ctx.mechanism == "none" or not self.module):
+            return Result(self.name, ctx.mechanism, skipped=NEEDS_LIQUIDATION if not self.module else
+                          "needs a liquidation mechanism (nothing to measure under none)")
         t0 = time.perf_counter()
         module = importlib.import_module(f"dsi.scenarios.{self.module}")
         result = module.run(ctx, name=self.name, backend_kind=self.backend, **self.kwargs)
@@ -193,12 +194,17 @@ register(Scenario(
     ("donations change no balance the protocol counts", "the owner cannot make its own account liquidatable",
      "self-liquidation PnL <= 0", "attacker PnL <= 0"),
     "self_liquidation", backend="revm", weight=0.5))
+register(Scenario(
+    "cascade", "Liquidation cascade (death spiral): a 15% drop hits leveraged short puts; the keeper hedges what it "
+    "takes by selling WETH into a 150-WETH pool in 2% slices (partial arbitrage); cascade depth and slippage, and "
+    "the same flow when the feed follows the pool (a long-tail listing), reported.",
+    ("the spiral is bounded (prices liquidations use stay within 2 x max_spot_deviation of the market)",
+     "the cascade ends"),
+    "cascade", backend="revm", weight=2, needs="liquidation"))
 for _name, _desc in {
     "dump_on_backstop": "Dump onto the backstop (Mango 2022, JELLY 2025): open-interest caps bound the fund's loss; "
                         "unrealised profit never counts as collateral.",
     "gas_spike_dust": "Gas spike and dust: at 500-1,000 gwei keepers still profit on minimum-size positions.",
-    "cascade": "Liquidation cascade: liquidation flow sold into a thin pool pushes the price down and triggers more "
-               "liquidations; cascade depth and slippage.",
 }.items():
     register(Scenario(_name, _desc, (), "", needs="liquidation", weight=0))
 
