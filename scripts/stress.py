@@ -4,11 +4,13 @@ non-zero when any scenario fails its criteria.
 
 Scenarios marked `ape` run on the connected network (default: a local anvil that Ape starts),
 each inside a snapshot that is reverted afterwards; `revm` scenarios (long replays, Monte Carlo)
-run in process on the same bytecode.
+run in process on the same bytecode, in `--jobs` worker processes (default 2: this machine's
+cores) while the `ape` runs proceed on the node.
 
     ape run stress                                   # the standard suite
     ape run stress --scenario flash_pump --scenario replay_2020_03_12 --params params/default.toml
     ape run stress --quick                           # shortened runs
+    ape run stress --mechanism dutch --jobs 1        # one mechanism, serially
 """
 
 import platform
@@ -33,13 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 @click.option("--mechanism", "mechs", multiple=True, help="Liquidation mechanism (repeatable); default: all available")
 @click.option("--quick", is_flag=True, help="Shortened runs (as the tests run them)")
 @click.option("--out", default=str(ROOT / "stress-reports"), show_default=True, type=click.Path(file_okay=False))
-def cli(network, names, params_file, data, mechs, quick, out):
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(0, 16),
+              help="Worker processes for the in-process (revm) scenarios; 0 runs them in this process")
+def cli(network, names, params_file, data, mechs, quick, out, jobs):
     from ape import accounts, chain, project
 
     from dsi import data as market_data
     from dsi.protocol import Params
     from dsi.report import summary_table, write_report
-    from dsi.scenarios import CATALOG, STANDARD_SUITE, BackendMaker, Context, get, mechanisms
+    from dsi.scenarios import CATALOG, STANDARD_SUITE, BackendMaker, Context, get, mechanisms, run_in_process
 
     from ape.logging import logger
 
@@ -61,31 +65,50 @@ def cli(network, names, params_file, data, mechs, quick, out):
 
     runs = [(s, m) for s in scenarios for m in mechs]
     total = sum(max(s.weight, 0.05) for s, _ in runs)
-    results = []
+    results: dict[int, object] = {}
     with click.progressbar(length=1000, label="stress", show_eta=True, show_percent=True,
                            item_show_func=lambda x: x) as bar:
-        done = 0.0
+        state = {"done": 0.0}
 
-        for s, m in runs:
-            share = max(s.weight, 0.05) / total
-            base = done
+        def advance(share, label):
+            state["done"] += share
+            target = int(1000 * state["done"] / total)
+            if target > bar.pos:
+                bar.update(target - bar.pos, label)
 
-            def progress(fraction, base=base, share=share):
-                target = int(1000 * (base + share * min(fraction, 1.0)))
-                if target > bar.pos:
-                    bar.update(target - bar.pos, f"{s.name} x {m}")
+        pool = futures = None
+        in_process = [i for i, (s, _) in enumerate(runs) if s.backend == "revm" and not _skipped(s, runs[i][1])]
+        if jobs and in_process:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            ctx = Context(make_backend=make_backend, params=params, mechanism=m, data=data, quick=quick,
-                          progress=progress)
-            snap = chain.snapshot() if s.backend == "ape" and not s.needs else None
-            try:
-                results.append(s.run(ctx))
-            finally:
-                if snap is not None:
-                    chain.restore(snap)
-                make_backend.close()
-            done += share
-            progress(0.0, base=done, share=0)
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+            futures = {pool.submit(run_in_process, runs[i][0].name, runs[i][1], params_file, data, quick): i
+                       for i in in_process}
+        try:
+            for i, (s, m) in enumerate(runs):
+                if futures is not None and i in in_process:
+                    continue
+                ctx = Context(make_backend=make_backend, params=params, mechanism=m, data=data, quick=quick)
+                snap = chain.snapshot() if s.backend == "ape" and not _skipped(s, m) else None
+                try:
+                    results[i] = s.run(ctx)
+                finally:
+                    if snap is not None:
+                        chain.restore(snap)
+                    make_backend.close()
+                advance(max(s.weight, 0.05), f"{s.name} x {m}")
+            if futures is not None:
+                from concurrent.futures import as_completed
+
+                for fut in as_completed(futures):
+                    i = futures[fut]
+                    results[i] = fut.result()
+                    advance(max(runs[i][0].weight, 0.05), f"{runs[i][0].name} x {runs[i][1]}")
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+    results = [results[i] for i in range(len(runs))]
     seconds = time.perf_counter() - t0
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     folder = Path(out) / stamp
@@ -106,3 +129,8 @@ def cli(network, names, params_file, data, mechs, quick, out):
     if failed:
         click.echo("FAILED: " + ", ".join(f"{r.scenario} x {r.mechanism}" for r in failed), err=True)
         sys.exit(1)
+
+
+def _skipped(scenario, mechanism) -> bool:
+    return bool(scenario.needs) and (mechanism == "none" or not scenario.module)
+

@@ -40,7 +40,10 @@
         Guards: every risk-increasing action (open a short, withdraw
         collateral or longs, change mode) requires the protocol oracle
         FRESH and fresh vol slices, and checks the initial requirement
-        after the action ("margin: below initial margin"). Risk-reducing
+        after the action against realised equity, min(equity, collateral
+        value): unrealised profit never counts as collateral ("margin:
+        below initial margin"). Shorts per series are capped
+        (`open_interest_cap`, "margin: open interest cap"). Risk-reducing
         actions (deposit, close a short) work in any oracle state.
 
         Settlement: after a series settles, `settle_position` pays a
@@ -132,6 +135,7 @@ im_factor: public(uint256)
 mm_factor: public(uint256)
 contingency: public(uint256)
 open_interest: public(HashMap[uint256, uint256])  # shorts outstanding per series, option units
+open_interest_cap: public(uint256)  # most shorts per series, option units (bounds the fund's exposure)
 total_usd: public(uint256)
 total_weth: public(uint256)
 total_short_units: public(uint256)
@@ -195,6 +199,10 @@ event RiskParametersSet:
     weth_haircut: uint256
 
 
+event OpenInterestCapSet:
+    cap: uint256
+
+
 @deploy
 def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtocolOracle, vol_feed_: IVolFeed, calculator_: RiskCalculator.__interface__, risk_arrays_: IRiskArrays, usd_: IERC20, weth_: IERC20):
     ownable.__init__()
@@ -213,6 +221,7 @@ def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtoc
     self.im_factor = 13 * 10 ** 17
     self.mm_factor = 10 ** 18
     self.contingency = 5 * 10 ** 15
+    self.open_interest_cap = 10_000 * 10 ** 18
 
 
 # --- governance -------------------------------------------------------------
@@ -253,6 +262,20 @@ def set_portfolio_factors(im_factor_: uint256, mm_factor_: uint256, contingency_
     self.im_factor = im_factor_
     self.mm_factor = mm_factor_
     self.contingency = contingency_
+
+
+@external
+def set_open_interest_cap(cap: uint256):
+    """
+    @notice Owner only: the most options (WAD units) written here per series.
+            Bounds what a dump onto the backstop (Mango 2022) can cost the
+            insurance fund; lowering it below current open interest only
+            blocks new shorts.
+    """
+    ownable._check_owner()
+    assert cap != 0, "margin: zero cap"
+    self.open_interest_cap = cap
+    log OpenInterestCapSet(cap=cap)
 
 
 # --- account actions --------------------------------------------------------
@@ -330,6 +353,7 @@ def open_short(sub: uint256, id: uint256, amount: uint256):
     acct = self._add(acct, id, -convert(amount, int256))
     self.accounts[msg.sender][sub].positions = acct.positions
     self.open_interest[id] += amount
+    assert self.open_interest[id] <= self.open_interest_cap, "margin: open interest cap"
     self.total_short_units += amount
     self._require_initial(acct)
     extcall option_token.mint(msg.sender, id, amount)
@@ -758,12 +782,16 @@ def _require_no_insolvency():
 @internal
 def _require_initial(acct: Account):
     """
-    @dev Risk-increasing actions: oracle FRESH, vol slices fresh, equity >=
-         initial requirement after the action.
+    @dev Risk-increasing actions: oracle FRESH, vol slices fresh, realised
+         equity >= initial requirement after the action. Realised equity is
+         min(equity, collateral value): a portfolio's net positive mark
+         (unrealised profit of its longs) never backs a withdrawal or a new
+         short (Mango 2022); net negative marks still count against it.
     """
     p: uint256 = 0
     status: uint256 = 0
     p, status = staticcall oracle.price()
     assert status == STATUS_FRESH, "margin: oracle not fresh"
     m: Margin = self._margin(acct, p, True)
-    assert m.equity >= convert(m.initial, int256), "margin: below initial margin"
+    realised: int256 = min(m.equity, convert(self._collateral_value(acct.usd, acct.weth, p), int256))
+    assert realised >= convert(m.initial, int256), "margin: below initial margin"

@@ -68,11 +68,11 @@ def build(p, series_ids: dict, book=STANDARD_BOOK, leverage: float = 1.25) -> li
     for a in book:
         for ratio, is_call, lots in a.legs:
             if lots < 0:
-                engine.open_short(a.sub, series_ids[(ratio, is_call)], -lots * WAD, sender=writer)
+                engine.open_short(a.sub, series_ids[(ratio, is_call)], int(round(-lots * WAD)), sender=writer)
     for a in book:
         for ratio, is_call, lots in a.legs:
             if lots > 0:
-                engine.deposit_long(a.sub, series_ids[(ratio, is_call)], lots * WAD, sender=writer)
+                engine.deposit_long(a.sub, series_ids[(ratio, is_call)], int(round(lots * WAD)), sender=writer)
         if a.mode == ISOLATED:
             engine.set_mode(a.sub, ISOLATED, sender=writer)
     for a in book:

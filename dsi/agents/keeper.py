@@ -67,6 +67,7 @@ class Keeper:
         self.sync_insolvent = sync_insolvent
         self.accounts: set[tuple[str, int]] = {(_address(o), s) for o, s in accounts}
         self.first_seen: dict[tuple[str, int], int] = {}
+        self.troubled: set[tuple[str, int]] = set()  # ever seen liquidatable: may be flagged insolvent
         self._next_block = 0
         self.log: list[Action] = []
         fund = protocol.insurance_fund
@@ -117,14 +118,17 @@ class Keeper:
         if self.p.oracle.price()[1] not in USABLE:  # nothing can be taken, started or synced
             return actions
         for owner, sub in sorted(self.scan()):
-            if self.p.engine.account(owner, sub)[3] == 0:
-                continue
             key = (owner, sub)
-            if not liq.is_liquidatable(owner, sub):
+            # health >= 1 (equity >= maintenance) rules liquidation out: maintenance covers the
+            # shorts' marks, so MtM >= 0 too. One margin view instead of the liquidator's full
+            # snapshot for the (many) healthy accounts.
+            healthy = self.p.engine.margin(owner, sub).health >= WAD
+            if healthy or not liq.is_liquidatable(owner, sub):  # (false without positions)
                 self.first_seen.pop(key, None)
-                if liq.is_flagged(owner, sub):
+                if key in self.troubled and liq.is_flagged(owner, sub):
                     actions.append(self._send("sync", owner, sub, liq.sync, owner, sub))
                 continue
+            self.troubled.add(key)
             self.first_seen.setdefault(key, now)
             if now - self.first_seen[key] < self.delay:
                 continue
@@ -170,7 +174,8 @@ class Keeper:
             action.profit_usd = gain - self.gas_cost_usd(action.gas_used)
             action.detail.update(fraction=quote.fraction / WAD, discount=quote.discount / WAD,
                                  value_usd=quote.value / WAD, pay_usd=quote.pay / USD,
-                                 fee_usd=quote.fee / USD, subsidy_usd=quote.subsidy / USD)
+                                 fee_usd=quote.fee / USD, subsidy_usd=quote.subsidy / USD,
+                                 covered_usd=quote.covered / WAD)
             actions.append(action)
         self.log.extend(actions)
         return actions
@@ -231,6 +236,12 @@ class Keeper:
         action = Action(kind, owner, sub, gas_used=gas)
         action.profit_usd = -self.gas_cost_usd(gas)
         return action
+
+    def reset(self) -> None:
+        """Forget what was seen and done (the lab restores a snapshot between Monte Carlo paths)."""
+        self.first_seen.clear()
+        self.troubled.clear()
+        self.log.clear()
 
     # --- totals (the lab's keeper slot reads these) -------------------------
 

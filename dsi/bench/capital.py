@@ -161,7 +161,7 @@ def measure(project, accounts, chain, names=None) -> dict:
             else:
                 positions = [(x.id, x.amount) for x in p.engine.positions(writer, sub)]
                 value = p.risk_arrays.evaluate(positions, weth, p.oracle.price()[0], False, True).value
-                row[mode] = (initial - value) / WAD
+                row[mode] = (initial - min(value, 0)) / WAD  # positive marks do not count (realised equity)
                 row[f"{mode}_reference"] = M.portfolio_capital(ref_book.positions, ref_market, weth=book.weth)
                 row["portfolio_requirement"] = initial / WAD
                 row["portfolio_requirement_reference"] = M.portfolio(ref_book.positions, ref_market, weth=book.weth)

@@ -177,10 +177,19 @@ def portfolio(book: list[Position], market: Market, params: PortfolioParams = Po
 
 def portfolio_capital(book: list[Position], market: Market, params: PortfolioParams = PortfolioParams(),
                       weth: float = 0.0) -> float:
-    """Collateral value a portfolio account needs for equity (collateral + signed marks) to meet
-    the initial requirement: the requirement minus the book's mark value."""
+    """Collateral value a portfolio account needs to open the book: its realised equity,
+    min(collateral + signed marks, collateral), must meet the initial requirement. A book worth
+    less than nothing at mark (net short) needs the requirement minus its (negative) value; a
+    book worth more (net long: unrealised profit) needs the whole requirement, its value does
+    not count as collateral (the engine's Mango 2022 rule)."""
     value = sum(p.amount * market.mark(p) for p in book)
-    return portfolio(book, market, params, weth=weth) - value
+    return portfolio(book, market, params, weth=weth) - min(value, 0.0)
+
+
+def realised_equity(collateral_value: float, equity: float) -> float:
+    """What backs a risk-increasing action: min(equity, collateral value), i.e. collateral plus
+    the book's signed marks only when they are negative."""
+    return min(equity, collateral_value)
 
 
 @dataclass

@@ -20,7 +20,7 @@ def _times(ts):
 def run_chart(result, path) -> None:
     s = result.series
     verdict = "SKIPPED" if result.skipped else ("PASS" if result.passed else "FAIL")
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    fig, axes = plt.subplots(1, 4, figsize=(21, 4.6))
     fig.suptitle(f"{result.scenario} - mechanism: {result.mechanism} - {verdict}", fontsize=13,
                  color={"PASS": "darkgreen", "FAIL": "darkred"}.get(verdict, "gray"))
 
@@ -59,17 +59,39 @@ def run_chart(result, path) -> None:
         ax.hist(s["worst_deficits"], bins=20, label="worst deficit per path")
         ax.set_xlabel("USD")
         ax.set_ylabel("paths")
-        ax.set_title("deficit distribution (no liquidation)")
+        ax.set_title("deficit distribution")
     elif s.get("deficit"):
         x = list(range(len(s["deficit"])))
-        ax.plot(x, s["deficit"], label="deficit if nobody acts", color="darkred")
+        ax.plot(x, s["deficit"], label="deficit (negative net value at market)", color="darkred")
         ax.plot(x, s.get("bad_debt", [0.0] * len(x)), label="recorded bad debt", color="black", ls=":")
-        if s.get("fund_balance"):
-            ax.plot(x, s["fund_balance"], label="insurance fund", color="navy")
+        if any(s.get("socialised", [])):
+            ax.plot(x, s["socialised"], label="socialised loss", color="purple", ls="--")
         ax.set_xlabel("step")
         ax.set_ylabel("USD")
-        ax.set_title("deficit / bad debt")
+        ax.set_title("deficit / bad debt / socialised loss")
     ax.legend(loc="best", fontsize=8)
+
+    ax = axes[3]
+    if s.get("fund_balance"):
+        x = list(range(len(s["fund_balance"])))
+        ax.plot(x, s["fund_balance"], label="insurance fund capital", color="navy")
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("step")
+        ax.set_ylabel("USD")
+        ax.set_title("insurance fund balance")
+        ax.legend(loc="best", fontsize=8)
+    elif "fund_drawdowns" in s:
+        ax.hist(s["fund_drawdowns"], bins=20, color="navy", label="fund drawdown per path")
+        ax.set_xlabel("USD")
+        ax.set_ylabel("paths")
+        ax.set_title("insurance fund drawdown distribution")
+        ax.legend(loc="best", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no insurance fund\n(mechanism: none)", ha="center", va="center", fontsize=12,
+                color="gray", transform=ax.transAxes)
+        ax.set_title("insurance fund balance")
+        ax.set_xticks([])
+        ax.set_yticks([])
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -14,19 +14,29 @@ HOW_TO_READ = """\
 - Every **scenario** is a named stress (a real crisis, an attack or a random crash) with **pass
   criteria**: named checks, each with the value measured and how it was measured. A scenario
   passes when all its checks pass; `make stress` exits non-zero when any run fails.
-- Every scenario runs once per **liquidation mechanism**. Until the liquidation layer lands, the
-  only mechanism is `none`: nobody liquidates, so the *deficit* columns show what is at stake
-  (what would become bad debt if nobody acted), not a loss that happened. Scenarios that need
-  liquidation are listed at the end as skipped, with the reason.
+- Every scenario runs once per **liquidation mechanism**: `dutch` (Dutch auction), `fixed`
+  (fixed penalty), `dynamic` (dynamic fee), each with the insurance fund and the keeper agent
+  (liquidates when it pays after gas at the parameter file's gas price), and `none`: nobody
+  liquidates, so the *deficit* columns show what is at stake, not a loss that happened (the
+  baseline). A scenario that has nothing to measure without a mechanism is listed as skipped
+  under `none`, with the reason.
 - **deficit** = sum over accounts of the negative part of their net liquidation value at the
   *market* price (collateral without haircut plus the signed marks of their options on the
   skew). **bad debt** = what the engine has recorded (at settlement). **adequacy** = haircut
   collateral / short notional at the oracle price. **health** = equity / maintenance margin
   (below 1: liquidatable). **slippage** = price impact of selling the book's delta (the flow a
   liquidation would sell) or a 100-WETH clip into the pool. **latency** = age of the data behind
-  the oracle price. **fund balance / socialised loss** are empty until the insurance fund exists.
+  the oracle price. **bad debt** (with a mechanism) = what the insurance fund recorded: covered
+  (it paid takers of insolvent accounts or settlement pools) + socialised (left unfunded in a
+  series' settlement pool, borne pro rata by its holders), plus settlement shortfalls not yet
+  resolved. **fund drawdown** = the fund's largest fall below its starting capital.
+  **liquidations** = takes by the keeper; **keeper PnL** is net of its gas.
 - Each run has one chart: the price path (market vs the protocol's oracle), the distribution of
-  account health at the start and at the worst (or last) step, and the deficit / bad debt path.
+  account health at the start and at the worst (or last) step, the deficit / bad debt /
+  socialised loss path, and the insurance fund's balance.
+- The report ends with the **frontier**: capital each margin mode requires for the same
+  position against the bad debt and fund drawdown it produced on the real crash replays, per
+  mechanism.
 - *backend* says where it ran: `ape` is the real anvil node through Ape; `revm` is the
   in-process EVM (same bytecode) used for long replays and Monte Carlo.
 """
@@ -63,7 +73,11 @@ def summary_rows(results) -> list[dict]:
         deficit = m.get("max_deficit_usd", m.get("worst_deficit_max"))
         rows.append({"scenario": r.scenario, "mechanism": r.mechanism, "backend": r.backend or "-",
                      "verdict": verdict(r), "checks": f"{sum(c.passed for c in r.checks)}/{len(r.checks)}",
-                     "max deficit USD": _fmt(deficit), "attacker PnL USD": _fmt(m.get("attacker_pnl_usd")),
+                     "max deficit USD": _fmt(deficit), "bad debt USD": _fmt(m.get("bad_debt_usd")),
+                     "fund drawdown USD": _fmt(m.get("fund_drawdown_usd")),
+                     "socialised USD": _fmt(m.get("socialised_loss_usd")),
+                     "liquidations": _fmt(m.get("liquidations")),
+                     "attacker PnL USD": _fmt(m.get("attacker_pnl_usd")),
                      "seconds": f"{r.seconds:.1f}" if not r.skipped else "-",
                      "note": r.skipped or ""})
     return rows
@@ -71,7 +85,8 @@ def summary_rows(results) -> list[dict]:
 
 def summary_table(results) -> str:
     rows = summary_rows(results)
-    cols = ["scenario", "mechanism", "backend", "verdict", "checks", "max deficit USD", "attacker PnL USD", "seconds"]
+    cols = ["scenario", "mechanism", "backend", "verdict", "checks", "max deficit USD", "bad debt USD",
+            "fund drawdown USD", "socialised USD", "liquidations", "attacker PnL USD", "seconds"]
     out = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
     for row in rows:
         out.append("| " + " | ".join(str(row[c]) for c in cols) + " |")
@@ -80,7 +95,7 @@ def summary_table(results) -> str:
 
 STEP_COLS = ("step", "market", "oracle", "status", "latency_s", "adequacy", "slippage_delta", "slippage_100",
              "below_mm", "insolvent", "deficit_usd", "bad_debt_usd", "fund_balance_usd", "socialised_loss_usd",
-             "attacker_pnl_usd", "gas_used")
+             "liquidations", "keeper_pnl_usd", "attacker_pnl_usd", "gas_used")
 
 
 def _steps_table(steps, limit: int = 14) -> list[str]:
@@ -120,6 +135,66 @@ def _section(r, scenario, chart) -> str:
     return "\n".join(out)
 
 
+FRONTIER_MODES = ("full collateral", "isolated", "cross", "portfolio")
+
+
+def frontier(results) -> dict | None:
+    """The closing table: per margin mode, the capital the frontier position needs (initial
+    margin at the start, USD, averaged over the replays) against the bad debt and the fund's
+    payments it produced, summed over the real crash replays, per liquidation mechanism."""
+    runs = [r for r in results if not r.skipped and "frontier" in r.metrics]
+    if not runs:
+        return None
+    mechs = list(dict.fromkeys(r.mechanism for r in runs))
+    replays = sorted({r.scenario for r in runs})
+    out = {"replays": replays, "mechanisms": mechs, "rows": []}
+    for mode in FRONTIER_MODES:
+        row = {"mode": mode, "capital_share": 0.0, "by_mechanism": {}}
+        shares = []
+        for m in mechs:
+            bad = fund = 0.0
+            for r in runs:
+                if r.mechanism != m:
+                    continue
+                full = r.metrics["frontier_full_collateral_usd"]
+                if mode == "full collateral":
+                    shares.append(1.0)
+                    continue
+                f = r.metrics["frontier"][mode]
+                shares.append(f["capital_usd"] / full)
+                bad += f["bad_debt_usd"]
+                fund += f["fund_drawdown_usd"]
+            row["by_mechanism"][m] = {"bad_debt_usd": bad, "fund_drawdown_usd": fund if m != "none" else None}
+        row["capital_share"] = sum(shares) / len(shares) if shares else 0.0
+        out["rows"].append(row)
+    return out
+
+
+def frontier_table(f: dict) -> str:
+    cols = ["margin mode", "capital required (x full collateral)"] + [f"{m}: bad debt / fund paid (USD)"
+                                                                    for m in f["mechanisms"]]
+    lines = ["| " + " | ".join(cols) + " |", "| --- |" + " ---: |" * (len(cols) - 1)]
+    for row in f["rows"]:
+        cells = [row["mode"], f"{row['capital_share']:.1%}"]
+        for m in f["mechanisms"]:
+            x = row["by_mechanism"][m]
+            cells.append(f"{_fmt(x['bad_debt_usd'])} / {_fmt(x['fund_drawdown_usd'])}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+FRONTIER_HOW = """\
+The same position in every mode (short 10 puts at 0.9 x spot and 10 at 0.8 x, short 10 calls at
+1.1 x; 30-day expiry, funded at 1.25 x its initial margin) rides every real crash replay.
+**capital required** is what the mode asks to open it (initial margin), as a share of what the
+fully collateralised vault locks for it (the worst payoff), averaged over the replays;
+**bad debt** is the loss beyond the position's collateral, summed over the replays (covered by
+the fund on insolvent takes, plus what was still negative at the end); **fund paid** is what the
+insurance fund paid for those accounts. Full collateral never has bad debt by construction.
+Under `none` nobody liquidates: the bad debt column is what was at stake.
+"""
+
+
 def _jsonable(v):
     if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
         return str(v)
@@ -151,6 +226,10 @@ def write_report(results, folder, meta: dict, catalog: dict) -> Path:
             chart = f"{r.scenario}__{r.mechanism}.png"
             run_chart(r, folder / chart)
         md.append(_section(r, catalog[r.scenario], chart))
+    f = frontier(results)
+    if f is not None:
+        md += ["## The frontier: capital required vs bad debt and fund drawdown on the real crashes", "",
+               FRONTIER_HOW, f"Replays: {', '.join(f['replays'])}.", "", frontier_table(f), ""]
     (folder / "report.md").write_text("\n".join(md) + "\n")
     summary = {
         "generated": meta.get("generated"), "total_seconds": meta.get("total_seconds"),
@@ -160,6 +239,7 @@ def write_report(results, folder, meta: dict, catalog: dict) -> Path:
                   "checks": [{"name": c.name, "passed": c.passed, "value": _jsonable(c.value), "detail": c.detail}
                              for c in r.checks],
                   "metrics": _jsonable(r.metrics)} for r in results],
+        "frontier": _jsonable(f),
     }
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return folder

@@ -4,11 +4,13 @@ liquidation mechanism.
 A `Scenario` has a name, a description, the criteria it is graded on, the backend it runs on by
 default (`"ape"`: the real anvil node; `"revm"`: in process, for volume) and a `run(ctx)` that
 returns a `Result`: named `Check`s (passed, measured value, detail), per-step metrics
-(`dsi.metrics`), headline metrics and chart series. Scenarios that need liquidation are listed
-with `needs="liquidation"` and reported as skipped until that layer exists; none is faked.
+(`dsi.metrics`), headline metrics and chart series.
 
-Mechanisms: `none` (no liquidation) is the only one until the liquidation branch lands; then
-`dsi.scenarios.mechanisms.available()` lists the others and every scenario runs per mechanism.
+Mechanisms (`dsi.scenarios.mechanisms.available()`): `none` (nobody liquidates: the baseline that
+measures what is at stake) and `dutch`, `fixed`, `dynamic` (the insurance fund, the mechanism and
+the keeper agent wired in). A scenario with `needs="liquidation"` has nothing to measure under
+`none` and is reported as skipped there, with the reason; one without a module yet is skipped
+everywhere, never faked.
 """
 
 from __future__ import annotations
@@ -113,6 +115,39 @@ class Scenario:
         return result
 
 
+def run_in_process(name: str, mechanism: str, params_file: str, data: str, quick: bool):
+    """One in-process (revm) run, for a worker process (`ape run stress --jobs`): the result
+    with plain Python values."""
+    import time as _time
+
+    from dsi.protocol import Params
+
+    ctx = Context(make_backend=BackendMaker(None, None, None), params=Params.from_file(params_file),
+                  mechanism=mechanism, data=data, quick=quick)
+    t0 = _time.perf_counter()
+    result = get(name).run(ctx)
+    result.seconds = _time.perf_counter() - t0
+    return _plain(result)
+
+
+def _plain(x):
+    """Namedtuples from the in-process backend (classes made at run time) as plain tuples, so a
+    result pickles back to the main process."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        for f in dataclasses.fields(x):
+            setattr(x, f.name, _plain(getattr(x, f.name)))
+        return x
+    if isinstance(x, tuple):
+        return tuple(_plain(v) for v in x)
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    return x
+
+
 REPLAYS = {
     # name: (file, window start, window end, what happened)
     "replay_2020_03_12": ("eth_usdt_5m_2020-03-12_binance.csv", "2020-03-12T00:00", "2020-03-13T12:00",
@@ -201,9 +236,14 @@ register(Scenario(
     ("the spiral is bounded (prices liquidations use stay within 2 x max_spot_deviation of the market)",
      "the cascade ends"),
     "cascade", backend="revm", weight=2, needs="liquidation"))
+register(Scenario(
+    "dump_on_backstop", "Dump onto the backstop (Mango 2022, JELLY 2025): the attacker writes calls up to the "
+    "open-interest cap from one account, holds the longs in another, the market jumps +25%; it tries to cash the "
+    "longs' unrealised profit while the short side falls onto the keeper and the fund; all settles at expiry.",
+    ("open-interest caps bound the position", "unrealised profit never counts as collateral",
+     "the fund's loss is bounded by the open-interest cap"),
+    "backstop", backend="revm", weight=1))
 for _name, _desc in {
-    "dump_on_backstop": "Dump onto the backstop (Mango 2022, JELLY 2025): open-interest caps bound the fund's loss; "
-                        "unrealised profit never counts as collateral.",
     "gas_spike_dust": "Gas spike and dust: at 500-1,000 gwei keepers still profit on minimum-size positions.",
 }.items():
     register(Scenario(_name, _desc, (), "", needs="liquidation", weight=0))

@@ -81,6 +81,6 @@ def series(steps: list) -> dict:
     return {"t": [s["t"] for s in steps], "market": [s["market"] for s in steps],
             "oracle": [s["oracle"] for s in steps], "deficit": [s["deficit_usd"] for s in steps],
             "bad_debt": [s["bad_debt_usd"] for s in steps],
-            "fund": [s["fund_balance_usd"] for s in steps] if steps[0]["fund_balance_usd"] is not None else [],
+            "fund_balance": [s["fund_balance_usd"] for s in steps] if steps[0]["fund_balance_usd"] is not None else [],
             "socialised": [s["socialised_loss_usd"] or 0.0 for s in steps],
             "healths_start": steps[0]["healths"], "healths_end": steps[-1]["healths"]}

@@ -42,6 +42,9 @@ class PokeOnlyKeeper:
     def watch(self, owner, sub: int) -> None:
         pass
 
+    def reset(self) -> None:
+        pass
+
     def step(self) -> list:
         p = self.protocol
         p.twap.update(sender=p.keeper)
@@ -69,6 +72,9 @@ class LabKeeper(PokeOnlyKeeper):
 
     def watch(self, owner, sub: int) -> None:
         self.agent.watch(owner, sub)
+
+    def reset(self) -> None:
+        self.agent.reset()
 
     def step(self) -> list:
         super().step()

@@ -13,7 +13,9 @@ Parameters (`MertonParams`), documented and crash-calibrated:
 - mu = 0 (no drift over a day).
 Each path starts from the same snapshot (book built once), so paths differ only by the shocks.
 Metrics sampled every hour and at the end; reported: the distribution of the end-of-path deficit
-and of the worst deficit along each path (p50/p95/p99/max), accounts below maintenance.
+and of the worst deficit along each path (p50/p95/p99/max), accounts below maintenance, and under
+a liquidation mechanism (the keeper acting every step; its memory reset with each path) the
+distributions of bad debt and insurance-fund drawdown per path.
 """
 
 from __future__ import annotations
@@ -84,16 +86,23 @@ def run(ctx, name: str, backend_kind: str, n_paths: int = 32, steps: int = 96) -
     chain = backend.chain
     start = chain.snapshot()
     ends, worsts, misses, bad_probes, below, all_steps = [], [], 0, 0, [], []
+    bad_debts, fund_drawdowns, socialised, takes = [], [], [], []
     gas0 = chain.gas_used()
     for i in range(n_paths):
         chain.restore(start)
         start = chain.snapshot()  # a checkpoint is consumed by restore on some backends
+        world.keeper.reset()
         world.market = s0
         out = drive(world, list(prices[i, 1:]), STEP_S, measure_every=4)
         st = out["steps"]
         ends.append(st[-1]["deficit_usd"])
         worsts.append(max(s["deficit_usd"] for s in st))
         below.append(max(s["below_mm"] for s in st))
+        bad_debts.append(st[-1]["bad_debt_usd"])
+        funds = [s["fund_balance_usd"] for s in st if s["fund_balance_usd"] is not None]
+        fund_drawdowns.append((ctx.params.fund_capital - min(funds)) if funds else 0.0)
+        socialised.append(st[-1]["socialised_loss_usd"] or 0.0)
+        takes.append(world.keeper.liquidations)
         misses += warned_before_loss(st)[1]
         bad_probes += sum(ok and status != "FRESH" for ok, status in out["probes"])
         all_steps.append(st)
@@ -111,10 +120,16 @@ def run(ctx, name: str, backend_kind: str, n_paths: int = 32, steps: int = 96) -
         "min_path_low": float(prices.min(axis=1).min() / s0), "p5_path_low": float(np.quantile(prices.min(axis=1) / s0, 0.05)),
         **{f"end_deficit_{k}": v for k, v in q_end.items()}, **{f"worst_deficit_{k}": v for k, v in q_worst.items()},
         "paths_with_deficit": sum(w > 0 for w in worsts), "max_below_mm": max(below),
-        "bad_debt_usd": 0.0, "fund_balance_usd": None, "socialised_loss_usd": None, "attacker_pnl_usd": None,
+        **{f"bad_debt_{k}": v for k, v in quantiles(bad_debts).items()},
+        **{f"fund_drawdown_{k}": v for k, v in quantiles(fund_drawdowns).items()},
+        "bad_debt_usd": max(bad_debts), "fund_drawdown_usd": max(fund_drawdowns) if ctx.mechanism != "none" else None,
+        "socialised_loss_usd": max(socialised) if ctx.mechanism != "none" else None,
+        "liquidations": sum(takes), "paths_with_bad_debt": sum(b > 0 for b in bad_debts),
+        "fund_balance_usd": None, "attacker_pnl_usd": None,
         "gas_used": chain.gas_used() - gas0,
     }
     r.series = {"paths": prices[: min(n_paths, 48)].tolist(), "end_deficits": ends, "worst_deficits": worsts,
+                "bad_debts": bad_debts, "fund_drawdowns": fund_drawdowns if ctx.mechanism != "none" else [],
                 "t": [s["t"] for s in r.steps], "market": [s["market"] for s in r.steps],
                 "oracle": [s["oracle"] for s in r.steps], "deficit": [s["deficit_usd"] for s in r.steps],
                 "healths_end": r.steps[-1]["healths"], "healths_start": r.steps[0]["healths"]}

@@ -45,8 +45,20 @@ def test_key_in_the_wrong_table_names_its_table(tmp_path):
 
 
 def test_unknown_table(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown table \[liquidation\]"):
-        Params.from_file(write(tmp_path, "[liquidation]\npenalty = 0.05\n"))
+    with pytest.raises(ValueError, match=r"unknown table \[keeper\]"):
+        Params.from_file(write(tmp_path, "[keeper]\ngas = 30\n"))
+
+
+def test_liquidation_table(tmp_path):
+    p = Params.from_file(write(tmp_path, '[liquidation]\nmechanism = "fixed"\nfund_capital = 2000\n'
+                                         'keeper_gas_gwei = 500\nkeeper_delay = 60\n'))
+    assert (p.mechanism, p.fund_capital, p.keeper_gas_gwei, p.keeper_delay) == ("fixed", 2000, 500, 60)
+    with pytest.raises(ValueError, match=r"mechanism must be one of \['dutch', 'dynamic', 'fixed'\], got 'english'"):
+        Params.from_file(write(tmp_path, '[liquidation]\nmechanism = "english"\n'))
+    with pytest.raises(ValueError, match="mechanism must be a string, got int 1"):
+        Params.from_file(write(tmp_path, "[liquidation]\nmechanism = 1\n"))
+    with pytest.raises(ValueError, match=r"keeper_gas_gwei must be within \(0, 10000\] gwei"):
+        Params.from_file(write(tmp_path, "[liquidation]\nkeeper_gas_gwei = 0\n"))
 
 
 @pytest.mark.parametrize("text, message", [

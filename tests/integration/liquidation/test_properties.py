@@ -104,7 +104,9 @@ def test_take_matches_reference_and_never_collects_more_than_needed(world, mecha
     assert q.fee / 1e6 == pytest.approx(ref["fee"], abs=2e-6)
     usd_before = engine.account(owner, sub)[1]
     ev, _ = _take(liq, owner, sub, WAD, keeper)
-    assert ev.fraction / WAD == pytest.approx(q.fraction / WAD, rel=1e-6)  # one block later
+    # one block later: the Dutch discount moves ~0.03% a second, and under load the node may stamp
+    # that block a second or two later than the quote's
+    assert ev.fraction / WAD == pytest.approx(q.fraction / WAD, rel=1e-3)
     after = engine.margin(owner, sub)
     if f_ref < limit:
         assert after.equity >= after.initial  # restored ...
