@@ -3,7 +3,8 @@ summary table, write stress-reports/<UTC time>/report.md + PNG charts + summary.
 non-zero when any scenario fails its criteria.
 
 Scenarios marked `ape` run on the connected network (default: a local anvil that Ape starts),
-each inside a snapshot that is reverted afterwards; `revm` scenarios (long replays, Monte Carlo)
+each inside a snapshot that is reverted afterwards, for the parameter file's mechanism (the one
+a deployment wires; `--real-node all`: every mechanism), and in process for the others; `revm` scenarios (long replays, Monte Carlo)
 run in process on the same bytecode, in `--jobs` worker processes (default 2: this machine's
 cores) while the `ape` runs proceed on the node.
 
@@ -35,14 +36,18 @@ ROOT = Path(__file__).resolve().parent.parent
 @click.option("--mechanism", "mechs", multiple=True, help="Liquidation mechanism (repeatable); default: all available")
 @click.option("--quick", is_flag=True, help="Shortened runs (as the tests run them)")
 @click.option("--out", default=str(ROOT / "stress-reports"), show_default=True, type=click.Path(file_okay=False))
+@click.option("--real-node", "real_node", type=click.Choice(["deployed", "all"]), default="deployed", show_default=True,
+              help="Which mechanisms run the node scenarios on the real node: the parameter file's mechanism "
+                   "(the others in process, same bytecode), or all of them")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(0, 16),
               help="Worker processes for the in-process (revm) scenarios; 0 runs them in this process")
-def cli(network, names, params_file, data, mechs, quick, out, jobs):
+def cli(network, names, params_file, data, mechs, quick, out, real_node, jobs):
     from ape import accounts, chain, project
 
     from dsi import data as market_data
     from dsi.protocol import Params
     from dsi.report import summary_table, write_report
+    from dsi.report.write import verdict
     from dsi.scenarios import CATALOG, STANDARD_SUITE, BackendMaker, Context, get, mechanisms, run_in_process
 
     from ape.logging import logger
@@ -70,44 +75,66 @@ def cli(network, names, params_file, data, mechs, quick, out, jobs):
                            item_show_func=lambda x: x) as bar:
         state = {"done": 0.0}
 
-        def advance(share, label):
+        def advance(share, label, result=None):
+            if result is not None and not bar.is_hidden:
+                pass
+            elif result is not None:  # no terminal: one line per finished run instead of the bar
+                click.echo(f"  {label}: {verdict(result)} in {result.seconds:.1f} s", err=True)
             state["done"] += share
             target = int(1000 * state["done"] / total)
             if target > bar.pos:
                 bar.update(target - bar.pos, label)
 
         pool = futures = None
-        in_process = [i for i, (s, _) in enumerate(runs) if s.backend == "revm" and not _skipped(s, runs[i][1])]
+        node = tuple(mechs) if real_node == "all" else (params.mechanism,)
+        on_node = lambda s, m: s.backend == "ape" and m in node  # noqa: E731
+        in_process = [i for i, (s, m) in enumerate(runs) if not on_node(s, m) and not _skipped(s, m)]
         if jobs and in_process:
             import multiprocessing
+            import os
             from concurrent.futures import ProcessPoolExecutor
 
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-            futures = {pool.submit(run_in_process, runs[i][0].name, runs[i][1], params_file, data, quick): i
-                       for i in in_process}
+            # the workers import dsi from this project: a spawned worker starts from this process's
+            # sys.path, where `ape run` may not have put the project
+            import sys as _sys
+
+            import dsi
+
+            home = str(Path(dsi.__file__).resolve().parents[1])
+            if home not in _sys.path:
+                _sys.path.insert(0, home)
+
+            # workers at a lower priority (the node runs keep theirs), heaviest runs first
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=os.nice, initargs=(5,))
+            order = sorted(in_process, key=lambda i: -runs[i][0].weight)
+            futures = {pool.submit(run_in_process, runs[i][0].name, runs[i][1], params_file, data, quick, node): i
+                       for i in order}
         try:
             for i, (s, m) in enumerate(runs):
                 if futures is not None and i in in_process:
                     continue
-                ctx = Context(make_backend=make_backend, params=params, mechanism=m, data=data, quick=quick)
-                snap = chain.snapshot() if s.backend == "ape" and not _skipped(s, m) else None
+                ctx = Context(make_backend=make_backend, params=params, mechanism=m, data=data, quick=quick,
+                              real_node=node)
+                snap = chain.snapshot() if on_node(s, m) and not _skipped(s, m) else None
                 try:
                     results[i] = s.run(ctx)
                 finally:
                     if snap is not None:
                         chain.restore(snap)
                     make_backend.close()
-                advance(max(s.weight, 0.05), f"{s.name} x {m}")
+                advance(max(s.weight, 0.05), f"{s.name} x {m}", results[i])
             if futures is not None:
                 from concurrent.futures import as_completed
 
                 for fut in as_completed(futures):
                     i = futures[fut]
                     results[i] = fut.result()
-                    advance(max(runs[i][0].weight, 0.05), f"{runs[i][0].name} x {runs[i][1]}")
-        finally:
+                    advance(max(runs[i][0].weight, 0.05), f"{runs[i][0].name} x {runs[i][1]}", results[i])
+        except BaseException:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+            raise
     results = [results[i] for i in range(len(runs))]
     seconds = time.perf_counter() - t0
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -115,7 +142,18 @@ def cli(network, names, params_file, data, mechs, quick, out, jobs):
     meta = {"generated": stamp, "total_seconds": seconds, "params": str(Path(params_file)),
             "data": str(market_data.data_dir(data)), "mechanisms": list(mechs),
             "machine": f"{platform.machine()} {platform.system()}, {__import__('os').cpu_count()} cores"}
-    write_report(results, folder, meta, CATALOG)
+    try:  # the workers draw the charts too (when every result pickles: node results may hold Ape types)
+        import pickle
+
+        try:
+            pickle.dumps(results)
+            chart_map = pool.map if pool is not None else map
+        except Exception:
+            chart_map = map
+        write_report(results, folder, meta, CATALOG, chart_map=chart_map)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     click.echo("")
     click.echo(summary_table(results))
     failed = [r for r in results if r.passed is False]

@@ -207,7 +207,9 @@ def _jsonable(v):
     return v
 
 
-def write_report(results, folder, meta: dict, catalog: dict) -> Path:
+def write_report(results, folder, meta: dict, catalog: dict, chart_map=map) -> Path:
+    """report.md, summary.json and one PNG per run in `folder`. `chart_map(fn, *iterables)`
+    renders the charts (`map`, or an executor's `map` to draw them in parallel)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     failed = [r for r in results if r.passed is False]
@@ -220,11 +222,10 @@ def write_report(results, folder, meta: dict, catalog: dict) -> Path:
            f"mechanisms: {', '.join(meta.get('mechanisms', []))}", ""]
     md.append(HOW_TO_READ)
     md += ["## Summary", "", summary_table(results), ""]
-    for r in results:
-        chart = None
-        if not r.skipped and r.series:
-            chart = f"{r.scenario}__{r.mechanism}.png"
-            run_chart(r, folder / chart)
+    charts = [f"{r.scenario}__{r.mechanism}.png" if not r.skipped and r.series else None for r in results]
+    drawn = [(r, folder / c) for r, c in zip(results, charts) if c]
+    list(chart_map(run_chart, [r for r, _ in drawn], [path for _, path in drawn]))
+    for r, chart in zip(results, charts):
         md.append(_section(r, catalog[r.scenario], chart))
     f = frontier(results)
     if f is not None:

@@ -89,6 +89,14 @@ class Context:
     quick: bool = False  # shortened runs (tests)
     seed: int = 20_200_312
     progress: Callable | None = None  # progress(fraction) for long scenarios
+    # mechanisms whose runs of an "ape" scenario use the real node; the others run the same
+    # scenario in process (`ape run stress` keeps the node for the deployment's own mechanism)
+    real_node: tuple = ("none", "dutch", "fixed", "dynamic")
+
+    def backend_for(self, scenario: "Scenario") -> str:
+        if scenario.backend == "ape" and self.mechanism not in self.real_node:
+            return "revm"
+        return scenario.backend
 
 
 @dataclass
@@ -110,12 +118,12 @@ class Scenario:
                           "needs a liquidation mechanism (nothing to measure under none)")
         t0 = time.perf_counter()
         module = importlib.import_module(f"dsi.scenarios.{self.module}")
-        result = module.run(ctx, name=self.name, backend_kind=self.backend, **self.kwargs)
+        result = module.run(ctx, name=self.name, backend_kind=ctx.backend_for(self), **self.kwargs)
         result.seconds = time.perf_counter() - t0
         return result
 
 
-def run_in_process(name: str, mechanism: str, params_file: str, data: str, quick: bool):
+def run_in_process(name: str, mechanism: str, params_file: str, data: str, quick: bool, real_node=()):
     """One in-process (revm) run, for a worker process (`ape run stress --jobs`): the result
     with plain Python values."""
     import time as _time
@@ -123,7 +131,7 @@ def run_in_process(name: str, mechanism: str, params_file: str, data: str, quick
     from dsi.protocol import Params
 
     ctx = Context(make_backend=BackendMaker(None, None, None), params=Params.from_file(params_file),
-                  mechanism=mechanism, data=data, quick=quick)
+                  mechanism=mechanism, data=data, quick=quick, real_node=tuple(real_node))
     t0 = _time.perf_counter()
     result = get(name).run(ctx)
     result.seconds = _time.perf_counter() - t0
@@ -177,11 +185,12 @@ def register(s: Scenario) -> Scenario:
 
 
 register(Scenario(
-    "black_thursday", "Black Thursday, crude: -50% in three 5-minute gaps against a short-put book (cross and "
-    "portfolio), one keeper poking the oracle; no liquidation yet, so it measures what is at stake.",
-    ("oracle FRESH after every gap", "every insolvent account flagged unhealthy",
-     "recorded bad debt equals the engine's (nothing settled yet)"),
-    "black_thursday", weight=2))
+    "black_thursday", "Black Thursday (12 March 2020): -50% in three gaps (x0.80, x0.80, x0.78) against short puts "
+    "(cross and portfolio, 1.2 x initial margin), six one-minute blocks per gap and 30 minutes after; the keeper "
+    "acts every block (under none: only pokes, measuring what is at stake).",
+    ("oracle FRESH five minutes after every gap", "every insolvent account flagged unhealthy", "no sale at zero",
+     "resets re-anchor to the oracle price", "the fund's books balance", "what stays insolvent is recorded"),
+    "black_thursday", backend="revm", weight=2))
 register(Scenario(
     "flash_pump", "Same-block flash pump (bZx 2020, Inverse): the attacker borrows from the FlashLender, pumps the "
     "pool 10x and 50x, and tries to write and withdraw at the pumped price.",
@@ -192,7 +201,7 @@ register(Scenario(
     "twap_push", "Multi-block TWAP push: the attacker holds spot +30% for k consecutive blocks (no arbitrage in "
     "between) and tries to withdraw and write; cost vs gain printed.",
     ("TWAP moved by about k x 12 s / window of the push", "no profitable action (gain - cost <= 0)"),
-    "attacks", kwargs={"attack": "twap_push"}, weight=1))
+    "attacks", backend="revm", kwargs={"attack": "twap_push"}, weight=1))
 register(Scenario(
     "frozen_feed", "Frozen feed (LUNA 2022): the feed sticks at the start price while the market falls 90% in "
     "80 minutes; the writer keeps trying to open risk.",
@@ -203,7 +212,7 @@ register(Scenario(
     "bad_print", "Bad print on one source (Compound DAI 2020, Binance USDe 2025): the feed prints +35% and later "
     "-40% for one update each while the market is honest.",
     ("no price returned at the bad print", "zero actions at the bad price", "last good price held"),
-    "oracle_faults", kwargs={"fault": "bad_print"}, weight=1))
+    "oracle_faults", backend="revm", kwargs={"fault": "bad_print"}, weight=1))
 for _name, (_file, _start, _end, _what) in REPLAYS.items():
     register(Scenario(
         _name, f"Historical replay, {_what}: real Binance ETH/USDT closes ({_file}, {_start} .. {_end}) replayed one "

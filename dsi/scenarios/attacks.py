@@ -23,6 +23,7 @@ from dsi.agents.attackers import (FlashPumpAttacker, account_value, dump_to_wall
                                   pump_from_wallet, wallet_value)
 from dsi.metrics import STATUS, marks, measure
 from dsi.scenarios import Result
+from dsi.scenarios.grading import liquidation_metrics
 from dsi.agents.book import SMALL_BOOK, STANDARD_BOOK
 from dsi.scenarios.world import build_world
 
@@ -95,6 +96,7 @@ def run(ctx, name: str, backend_kind: str, attack: str) -> Result:
         _twap_push(ctx, world, r, put)
     r.steps.append(measure(world, attacker_pnl=r.metrics.get("attacker_pnl_usd")))
     r.metrics["gas_used"] = backend.chain.gas_used()
+    r.metrics.update(liquidation_metrics(world, r.steps))
     r.series = {"t": [s["t"] for s in r.steps], "market": [s["market"] for s in r.steps],
                 "oracle": [s["oracle"] for s in r.steps], "deficit": [s["deficit_usd"] for s in r.steps],
                 "healths_start": r.steps[0]["healths"], "healths_end": r.steps[-1]["healths"]}
@@ -143,8 +145,7 @@ def _flash_pump(ctx, world, r, put):
             f"wallet pump: {pnl:,.2f} USD (loan {loan / 1e6:,.0f} USD, same block: {same_block}); "
             "flash-loan pumps: " + ", ".join(f"{x['pnl_usd']:,.0f}" for x in runs) + " USD")
     r.metrics.update({"attacker_pnl_usd": pnl + sum(x["pnl_usd"] for x in runs), "pump_factor": pumped / honest,
-                      "loan_usd": loan / 1e6, "shortfall_left_usd": _shortfall(p), "fund_balance_usd": None,
-                      "socialised_loss_usd": None, "bad_debt_usd": p.engine.bad_debt() / WAD})
+                      "loan_usd": loan / 1e6, "shortfall_left_usd": _shortfall(p), "bad_debt_usd": p.engine.bad_debt() / WAD})
 
 
 def _twap_push(ctx, world, r, put, k: int = 10, factor: float = 1.3):
@@ -184,5 +185,4 @@ def _twap_push(ctx, world, r, put, k: int = 10, factor: float = 1.3):
                 f"{tried} book accounts tried ({len(healthy)} healthy at the honest price): {liquidated or 'all refused'}")
     r.notes.append(f"TWAP push x{factor} for {k} blocks: cost {cost:,.0f} USD vs gain {gain:,.0f} USD")
     r.metrics.update({"attacker_pnl_usd": gain - cost, "push_cost_usd": cost, "push_gain_usd": gain,
-                      "twap_move": moved, "blocks_held": k, "fund_balance_usd": None, "socialised_loss_usd": None,
-                      "bad_debt_usd": p.engine.bad_debt() / WAD})
+                      "twap_move": moved, "blocks_held": k, "bad_debt_usd": p.engine.bad_debt() / WAD})

@@ -54,10 +54,26 @@ def _insolvent(world, sub: int) -> bool:
 
 
 
+def fund_start(world) -> float | None:
+    """The fund's starting capital (its deposits), USD; None without a fund."""
+    p = world.p
+    return p.insurance_fund.deposits() / 1e6 if "insurance_fund" in p.extra else None
+
+
+def liquidation_metrics(world, steps: list) -> dict:
+    """Fund balance and drawdown, socialised loss, takes and keeper PnL (None / 0 under none)."""
+    funds = [s["fund_balance_usd"] for s in steps if s.get("fund_balance_usd") is not None]
+    fund0 = fund_start(world)
+    return {"fund_balance_usd": funds[-1] if funds else None,
+            "fund_drawdown_usd": max(0.0, fund0 - min(funds)) if funds else None,
+            "socialised_loss_usd": steps[-1].get("socialised_loss_usd"),
+            "liquidations": world.keeper.liquidations, "keeper_pnl_usd": world.keeper.pnl}
+
+
 def headline(world, steps: list, gas: int) -> dict:
     """The headline metrics every liquidation-aware scenario reports."""
     keeper = world.keeper
-    fund0 = steps[0]["fund_balance_usd"]
+    fund0 = fund_start(world)
     fund_min = min((s["fund_balance_usd"] for s in steps if s["fund_balance_usd"] is not None), default=None)
     ok, misses = warned_before_loss(steps)
     takes = [a for a in keeper.log if a.kind == "take"]
@@ -68,7 +84,7 @@ def headline(world, steps: list, gas: int) -> dict:
         "bad_debt_usd": steps[-1]["bad_debt_usd"], "min_adequacy": min((s["adequacy"] for s in steps
                                                                         if s["adequacy"] is not None), default=None),
         "fund_balance_usd": steps[-1]["fund_balance_usd"],
-        "fund_drawdown_usd": (fund0 - fund_min) if fund0 is not None else None,
+        "fund_drawdown_usd": max(0.0, fund0 - fund_min) if fund0 is not None else None,
         "socialised_loss_usd": steps[-1]["socialised_loss_usd"],
         "liquidations": len(takes), "keeper_pnl_usd": keeper.pnl,
         "liquidated_value_usd": sum(a.detail.get("value_usd", 0) for a in takes),

@@ -74,7 +74,7 @@ def paths(m: MertonParams, s0: float, steps: int, n: int, seed: int) -> np.ndarr
     return s0 * np.exp(np.hstack([np.zeros((n, 1)), log]))
 
 
-def run(ctx, name: str, backend_kind: str, n_paths: int = 32, steps: int = 96) -> Result:
+def run(ctx, name: str, backend_kind: str, n_paths: int = 16, steps: int = 96) -> Result:
     if ctx.quick:
         n_paths, steps = 4, 24
     m = calibrate_jumps(ctx.data)

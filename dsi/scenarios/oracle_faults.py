@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dsi.metrics import measure
 from dsi.scenarios import Result
+from dsi.scenarios.grading import liquidation_metrics
 from dsi.agents.book import SMALL_BOOK, STANDARD_BOOK
 from dsi.scenarios.world import build_world, open_probe, probe
 
@@ -32,7 +33,7 @@ def run(ctx, name: str, backend_kind: str, fault: str) -> Result:
     r.steps.append(measure(world))
     (_frozen if fault == "frozen" else _bad_print)(ctx, world, r)
     r.metrics["gas_used"] = backend.chain.gas_used()
-    r.metrics.update({"fund_balance_usd": None, "socialised_loss_usd": None, "attacker_pnl_usd": None,
+    r.metrics.update({**liquidation_metrics(world, r.steps), "attacker_pnl_usd": None,
                       "bad_debt_usd": r.steps[-1]["bad_debt_usd"],
                       "max_deficit_usd": max(s["deficit_usd"] for s in r.steps),
                       "max_below_mm": max(s["below_mm"] for s in r.steps)})

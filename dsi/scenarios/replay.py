@@ -16,6 +16,7 @@ import dataclasses
 from dsi import data
 from dsi.metrics import warned_before_loss
 from dsi.scenarios import Result
+from dsi.scenarios.grading import liquidation_metrics
 from dsi.agents.book import CROSS, ISOLATED, PORTFOLIO, STANDARD_BOOK, AccountSpec
 from dsi.scenarios.world import build_world, drive, open_probe
 
@@ -103,6 +104,7 @@ def run(ctx, name: str, backend_kind: str, file: str, start: str, end: str) -> R
     r.check("every account that went insolvent at market was below maintenance first", ok, misses,
             f"{misses} account(s) went insolvent with no prior warning")
     r.metrics = _headline(steps, probes, closes, vol, backend.chain.gas_used() - gas0)
+    r.metrics.update(liquidation_metrics(world, steps))
     r.metrics.update(frontier_outcome(world, steps, capital))
     r.series = {"t": [s["t"] for s in steps], "market": [s["market"] for s in steps],
                 "oracle": [s["oracle"] for s in steps], "deficit": [s["deficit_usd"] for s in steps],
@@ -130,8 +132,6 @@ def _headline(steps, probes, closes, vol, gas) -> dict:
         "max_slippage_delta": max(s["slippage_delta"] for s in steps),
         "max_slippage_100": max(s["slippage_100"] for s in steps),
         "probe_accepted": sum(ok for ok, _ in probes), "fund_balance_usd": steps[-1]["fund_balance_usd"],
-        "fund_drawdown_usd": (steps[0]["fund_balance_usd"] - min(s["fund_balance_usd"] for s in steps))
-        if steps[0]["fund_balance_usd"] is not None else None,
         "socialised_loss_usd": steps[-1]["socialised_loss_usd"], "liquidations": steps[-1]["liquidations"],
         "keeper_pnl_usd": steps[-1]["keeper_pnl_usd"], "attacker_pnl_usd": None, "gas_used": gas,
     }

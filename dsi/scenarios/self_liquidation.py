@@ -10,7 +10,7 @@ a well-funded taker account B, both its own.
    take its collateral out by switching mode, and deposit to the fund. None of it may move
    A's margin, credit anyone, raise the fund's capital or make A liquidatable.
 2. The market slides 15% over ten one-minute blocks (feed and pool together, nobody else
-   liquidating), then holds until the oracle is FRESH again (a 1%-a-minute slide keeps spot
+   liquidating), then holds until the oracle is FRESH again (a 1.5%-a-minute slide keeps spot
    more than 5% off the 30-minute TWAP: DEVIANT, no liquidation): A is below maintenance, still
    solvent. The attacker liquidates A from B before anyone else (Dutch: start, then take at
    once; fixed and dynamic: take), as much as it may.
@@ -141,7 +141,7 @@ def run(ctx, name: str = "donate_self_liquidate", backend_kind: str = "revm", di
         start = world.market
         for i in range(1, DIP_BLOCKS + 1):  # the market slides over DIP_BLOCKS one-minute blocks
             world.step(start * (1 - (1 - dip) * i / DIP_BLOCKS), 60)
-        held = 0  # a 1%-a-minute slide leaves spot > 5% off the 30-minute TWAP: DEVIANT until it catches up
+        held = 0  # a 1.5%-a-minute slide leaves spot > 5% off the 30-minute TWAP: DEVIANT until it catches up
         while p.oracle.price()[1] != 0 and held < 60:
             world.step(world.market, 60)
             held += 1

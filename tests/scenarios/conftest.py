@@ -19,7 +19,8 @@ def lab(project, accounts, chain):
     make_backend = BackendMaker(project, accounts, chain)
 
     def _ctx(**kwargs):
-        return Context(make_backend=make_backend, params=Params(), data=str(DATA), quick=True, **kwargs)
+        kwargs.setdefault("quick", True)
+        return Context(make_backend=make_backend, params=Params(), data=str(DATA), **kwargs)
 
     yield _ctx
     make_backend.close()

@@ -27,7 +27,7 @@ def test_frozen_feed_adds_no_risk_off_the_market_and_falls_back_to_the_twap(lab)
 def test_bad_print_changes_nothing(lab):
     r = get("bad_print").run(lab())
     c = by_name(r)
-    assert r.backend == "ape"
+    assert r.backend == "revm"
     assert r.metrics["bad_prints"] == pytest.approx([4050.0, 1800.0])
     assert {s["oracle"] for s in r.steps} == {3000.0}
     assert c["zero actions at the bad price"].value == 0
