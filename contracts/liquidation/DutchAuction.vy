@@ -205,11 +205,11 @@ def take(owner: address, sub: uint256, taker_sub: uint256, fraction: uint256, ma
     """
     a: Auction = self.auctions[owner][sub]
     assert a.started != 0, "liquidation: no auction"
-    s: core.Snapshot = core._snapshot(owner, sub)
+    s: core.Snapshot = core._appraise(owner, sub)
     core._require_liquidatable(s)
     assert not self._reset_due(a, s), "liquidation: reset due"
     q: ILiquidator.Quote = self._quote(s, a, fraction)
-    core._execute(owner, sub, taker_sub, s, q, max_pay)
+    core._execute(owner, sub, taker_sub, s, q, max_pay, a.keeper)
     if a.owed != 0 and q.fee != 0:
         a.owed -= extcall core.fund.pay_incentive(a.keeper, min(a.owed, q.fee))
         self.auctions[owner][sub].owed = a.owed
