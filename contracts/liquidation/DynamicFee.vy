@@ -22,6 +22,8 @@
         with the fund paying |MtM| x (1 + d). `start` only records
         insolvency, `redo` does nothing. The accounting, rounding and the
         closed form of the cap are in `liquidation_core`.
+        A take also pays the taker the taken fraction of the account's
+        liquidation reserve (InsuranceFund, the account's own WETH).
 """
 
 from . import ILiquidator

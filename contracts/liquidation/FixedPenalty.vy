@@ -15,6 +15,8 @@
         taker |MtM| x (1 + penalty). No auction: `start` only records
         insolvency, `redo` does nothing. The accounting, rounding and the
         closed form of the cap are in `liquidation_core`.
+        A take also pays the taker the taken fraction of the account's
+        liquidation reserve (InsuranceFund, the account's own WETH).
 """
 
 from . import ILiquidator

@@ -15,7 +15,9 @@
         - position: (series id, amount), amount in WAD option units, > 0
           long (tokens held here in custody), < 0 short (tokens minted to
           the writer when opened). At most 32 per account, so a margin
-          check always fits in a block.
+          check always fits in a block. Stored one word each (`_pack`:
+          series id < 2^64, |amount| < 2^191, else "margin: position out
+          of range").
         - collateral value: USD * 1e12 * (1 - usd_haircut) + WETH * spot *
           (1 - weth_haircut), WAD USD, rounded down.
         - mark: Black-76 on the SVI skew slice of the series' expiry from
@@ -122,6 +124,13 @@ struct Valuation:
     mtm: int256  # collateral at spot without haircut + signed marks (shorts up, longs down), WAD USD
     gross: uint256  # collateral at spot + sum |mark x amount|, WAD USD
     positions: uint256  # number of positions
+
+
+struct Slice:
+    expiry: uint256  # the expiry whose slice `p`, `updated` hold (0: none yet)
+    p: svi.Params
+    updated: uint256
+    fresh: uint256  # the expiry whose freshness was checked (0: none yet)
 
 
 struct Valued:
@@ -351,6 +360,10 @@ def open_short(sub: uint256, id: uint256, amount: uint256):
     """
     @notice Write `amount` options of series `id` from account (caller,
             sub): the longs are minted to the caller. Risk-increasing.
+            With an insurance fund set, the account's liquidation reserve
+            there must cover its positions afterwards
+            (`InsuranceFund.reserve_covers`; 0 while the fund's reserve gas
+            price is 0).
     """
     assert amount >= staticcall series.min_size(), "margin: below min size"
     assert staticcall series.is_listed(id), "margin: unknown series"
@@ -501,8 +514,12 @@ def onERC1155Received(operator: address, sender: address, id: uint256, amount: u
 # --- liquidation hooks ------------------------------------------------------
 # What the liquidation mechanisms (contracts/liquidation/) need from the engine
 # and nothing more: who may be liquidated, at what price and how much is
-# decided there (marks for the mark-to-market value too). One liquidator and
-# one insurance fund per deployment, set by the owner.
+# decided there, from `valuation` / `appraise` (margin, mark-to-market and
+# gross value in one pricing pass; `appraise` keeps the marks for the taker's
+# check in `transfer_share`). One liquidator and one insurance fund per
+# deployment, set by the owner; the fund also holds the accounts'
+# liquidation reserves, which `open_short` requires ("margin: liquidation
+# reserve") when a fund is set.
 
 @external
 def set_liquidation(liquidator_: address, fund_: address):
@@ -793,13 +810,17 @@ def _collateral_value(usd_amount: uint256, weth_amount: uint256, spot: uint256) 
 
 @view
 @internal
-def _value(p: Position, spot: uint256, fresh_vol: bool, im: risk.StandardParams, mm: risk.StandardParams) -> Valued:
+def _value(p: Position, spot: uint256, fresh_vol: bool, im: risk.StandardParams, mm: risk.StandardParams, sl_: Slice) -> (Valued, Slice):
     """
     @dev The position's series terms and mark at `spot` (Black-76 on the
          vol slice, intrinsic at expiry), from the take's transient cache
          when `appraise` priced the same series and side at the same spot
          in this take (only `transfer_share` reads it), live otherwise.
+         `sl_` carries the last expiry's slice and freshness check through
+         a pass (books share expiries: one feed call per run of positions
+         on one expiry).
     """
+    sl: Slice = sl_
     c_: Valued = empty(Valued)
     if self._take_spot == spot:
         c_ = self._take_marks[p.id * 2 + convert(p.amount < 0, uint256)]
@@ -808,26 +829,23 @@ def _value(p: Position, spot: uint256, fresh_vol: bool, im: risk.StandardParams,
         # strike | expiry << 128 | is_call << 192 (one cold read)
         w = staticcall series.terms(p.id)
     expiry: uint256 = (w >> 128) & (2 ** 64 - 1)
+    live: bool = expiry > block.timestamp
+    if c_.terms == 0:
+        if sl.expiry != expiry:
+            sl.expiry = expiry
+            sl.p.a, sl.p.b, sl.p.rho, sl.p.m, sl.p.sigma, sl.updated = staticcall vol_feed.slice(expiry)
+        assert sl.updated != 0 or not live, "margin: no vol slice"
+    if live and fresh_vol and sl.fresh != expiry:
+        assert staticcall vol_feed.is_fresh(expiry), "margin: vol stale"
+        sl.fresh = expiry
     if c_.terms != 0:
-        if fresh_vol and expiry > block.timestamp:
-            assert staticcall vol_feed.is_fresh(expiry), "margin: vol stale"
-        return c_
-    a: int256 = 0
-    b: int256 = 0
-    rho: int256 = 0
-    m: int256 = 0
-    sig: int256 = 0
-    updated: uint256 = 0
-    a, b, rho, m, sig, updated = staticcall vol_feed.slice(expiry)
+        return c_, sl
     tte: uint256 = 0
-    if expiry > block.timestamp:
+    if live:
         tte = expiry - block.timestamp
-        assert updated != 0, "margin: no vol slice"
-        if fresh_vol:
-            assert staticcall vol_feed.is_fresh(expiry), "margin: vol stale"
     out: Valued = Valued(terms=w, mark=0, im=0, mm=0)
-    out.mark, out.im, out.mm = staticcall calculator.appraise(spot, w & (2 ** 128 - 1), tte, svi.Params(a=a, b=b, rho=rho, m=m, sigma=sig), w >> 192 != 0, p.amount < 0, im, mm)
-    return out
+    out.mark, out.im, out.mm = staticcall calculator.appraise(spot, w & (2 ** 128 - 1), tte, sl.p, w >> 192 != 0, p.amount < 0, im, mm)
+    return out, sl
 
 
 @view
@@ -891,11 +909,13 @@ def _valuation(acct: Account, spot: uint256, fresh_vol: bool, full: bool) -> (Va
         im = self.im_params
         mm = self.mm_params
     signed: int256 = 0
+    sl: Slice = empty(Slice)
     for p: Position in acct.positions:
         short: bool = p.amount < 0
         if not full and (portfolio or not short):
             continue  # cross: longs get no credit and need nothing
-        v: Valued = self._value(p, spot, fresh_vol, im, mm)
+        v: Valued = empty(Valued)
+        v, sl = self._value(p, spot, fresh_vol, im, mm, sl)
         units: uint256 = convert(abs(p.amount), uint256)
         if full:
             priced.append(v)
