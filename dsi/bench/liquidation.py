@@ -54,7 +54,8 @@ class _Meter:
         if self.revm:
             self.revm.mine(1, deltatime)
         else:
-            self.chain.mine(deltatime=deltatime)
+            # evm_mine at head + deltatime: anvil however it was started (ape's or an external node)
+            self.chain.provider.make_request("evm_mine", [self.timestamp + deltatime])
 
     def gas(self, fn, *args, sender, total: bool = False) -> int:
         """Execution gas (total minus the 21,000 base and calldata) of `fn(*args)` sent by `sender`;
