@@ -298,12 +298,15 @@ MECHANISM_PARAMS = {
 
 
 def deploy_liquidation(project, protocol: Protocol, mechanism: str = "dutch", fund_capital: float = 0.0,
-                       **params) -> Protocol:
+                       reserve: tuple[int, int, int] | None = None, **params) -> Protocol:
     """Add liquidation to a protocol with the margin layer: the insurance fund and ONE mechanism
     (`mechanism` in MECHANISMS: "dutch", "fixed", "dynamic"), wired both ways: the engine's
     liquidator and insurance fund, the fund's liquidator, the fund a payer into the series'
     settlement pools. `params` override the mechanism's defaults, in on-chain units (names in
-    MECHANISM_PARAMS); `fund_capital` USD is minted to the deployer and deposited in the fund.
+    MECHANISM_PARAMS); `fund_capital` USD is minted to the deployer and deposited in the fund;
+    `reserve` = (base gas, gas per position, gas price in wei) turns the liquidation reserve on
+    (`InsuranceFund.set_reserve`; off by default: writers must then `post_reserve` WETH before
+    `open_short`; `dsi.reference.liquidation.RESERVE_*` are the recommended settings).
     Sets `protocol.liquidator`, `protocol.insurance_fund`, `protocol.mechanism` and returns the
     protocol."""
     if mechanism not in MECHANISMS:
@@ -330,6 +333,8 @@ def deploy_liquidation(project, protocol: Protocol, mechanism: str = "dutch", fu
             n = len(CURVE_FIELDS)
             args = [tuple(args[:n])] + args[n:]
         liquidator.set_parameters(*args, sender=d)
+    if reserve is not None:
+        fund.set_reserve(*reserve, sender=d)
     if fund_capital:
         amount = protocol.usd_units(fund_capital)
         protocol.usd.mint(d, amount, sender=d)

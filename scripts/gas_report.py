@@ -47,9 +47,11 @@ def cli(network, points, only):
         click.echo(format_table(liquidation_rows))
         for r in liquidation_rows:
             if "reward_usd" in r:
-                click.echo(f"  {r['name']}: reward {r['reward_usd']:.4f} USD vs gas {r['gas_median']:,} = "
-                           f"{r['cost_usd_30_gwei']:,.2f} USD at 30 gwei, {r['cost_usd_500_gwei']:,.2f} USD at 500 gwei "
-                           f"(ETH {r['eth_usd']:,.0f})")
+                click.echo(f"  {r['name']}: reward {r['reward_usd']:,.2f} USD (discount {r['discount_usd']:.4f} USD + "
+                           f"reserve {r['reserve_eth']:.4f} ETH) vs gas {r['gas_median']:,}: "
+                           + ", ".join(f"{r[f'cost_usd_{g}_gwei']:,.2f} USD at {g} gwei (profit "
+                                       f"{r[f'profit_usd_{g}_gwei']:,.2f})" for g in (30, 500, 1_000))
+                           + f" (ETH {r['eth_usd']:,.0f})")
         rows += liquidation_rows
     if "pricing" in parts:
         pricing_rows = pricing.measure(n=points)

@@ -32,6 +32,11 @@
         is capped at the fraction that restores initial margin and may not
         leave dust (`liquidation_core`); the auction ends when a take
         reaches that cap or the account is healthy again (`sync`).
+        Each take also pays the taken fraction of the account's liquidation
+        reserve (InsuranceFund, the account's own WETH): 40% to the
+        auction's starter when another address than the taker, the rest
+        to the taker; the gas of dust liquidations is paid by the account,
+        not by the fund.
 """
 
 from . import ILiquidator
@@ -102,7 +107,10 @@ tip: public(uint256)  # USD (6 decimals)
 chip: public(uint256)  # WAD of the gross value
 auction_cap: public(uint256)  # WAD USD of gross value under auction
 under_auction: public(uint256)  # WAD USD
-auctions: public(HashMap[address, HashMap[uint256, Auction]])
+# @dev Three words per auction instead of six (a start writes fresh slots,
+#      22,100 gas each): keeper | started << 160 | insolvent << 224;
+#      anchor | owed << 128; value. `auctions` decodes them.
+_auctions: HashMap[address, HashMap[uint256, uint256[3]]]
 
 
 event AuctionStarted:
@@ -164,6 +172,15 @@ def set_parameters(curve_: Curve, tip_: uint256, chip_: uint256, auction_cap_: u
     log ParametersSet(tip=tip_, chip=chip_, auction_cap=auction_cap_)
 
 
+@view
+@external
+def auctions(owner: address, sub: uint256) -> Auction:
+    """
+    @notice The account's running auction (all zero when none).
+    """
+    return self._get(owner, sub)
+
+
 @external
 def start(owner: address, sub: uint256) -> uint256:
     """
@@ -172,7 +189,7 @@ def start(owner: address, sub: uint256) -> uint256:
             value, paid by the insurance fund out of its fee on takes.
     @return uint256 The incentive owed, USD (6 decimals).
     """
-    assert self.auctions[owner][sub].started == 0, "liquidation: auction running"
+    assert self._auctions[owner][sub][0] == 0, "liquidation: auction running"
     s: core.Snapshot = core._snapshot(owner, sub)
     core._require_liquidatable(s)
     return self._open(owner, sub, s, 0, False)
@@ -186,7 +203,7 @@ def redo(owner: address, sub: uint256) -> uint256:
             0; the caller is owed the incentive (replacing what was owed).
     @return uint256 The incentive owed, USD (6 decimals).
     """
-    a: Auction = self.auctions[owner][sub]
+    a: Auction = self._get(owner, sub)
     assert a.started != 0, "liquidation: no auction"
     s: core.Snapshot = core._snapshot(owner, sub)
     core._require_liquidatable(s)
@@ -203,21 +220,21 @@ def take(owner: address, sub: uint256, taker_sub: uint256, fraction: uint256, ma
             USD (6 decimals; pay + fee - subsidy, negative: receive at
             least). Reverts while a reset is due.
     """
-    a: Auction = self.auctions[owner][sub]
+    a: Auction = self._get(owner, sub)
     assert a.started != 0, "liquidation: no auction"
-    s: core.Snapshot = core._snapshot(owner, sub)
+    s: core.Snapshot = core._appraise(owner, sub)
     core._require_liquidatable(s)
     assert not self._reset_due(a, s), "liquidation: reset due"
     q: ILiquidator.Quote = self._quote(s, a, fraction)
-    core._execute(owner, sub, taker_sub, s, q, max_pay)
+    core._execute(owner, sub, taker_sub, s, q, max_pay, a.keeper)
     if a.owed != 0 and q.fee != 0:
         a.owed -= extcall core.fund.pay_incentive(a.keeper, min(a.owed, q.fee))
-        self.auctions[owner][sub].owed = a.owed
+        self._auctions[owner][sub][1] = a.anchor | (a.owed << 128)
     if q.fraction == q.max_fraction:
         self._close(owner, sub, a.value)
     else:
         moved: uint256 = a.value * q.fraction // WAD
-        self.auctions[owner][sub].value = a.value - moved
+        self._auctions[owner][sub][2] = a.value - moved
         self.under_auction -= moved
     return q
 
@@ -232,7 +249,7 @@ def sync(owner: address, sub: uint256):
     s: core.Snapshot = core._snapshot(owner, sub)
     assert core._usable(s), "liquidation: oracle not usable"
     core._sync(s, owner, sub)
-    a: Auction = self.auctions[owner][sub]
+    a: Auction = self._get(owner, sub)
     if a.started != 0 and not core._liquidatable(s):
         self._close(owner, sub, a.value)
 
@@ -243,7 +260,7 @@ def quote(owner: address, sub: uint256, fraction: uint256) -> ILiquidator.Quote:
     """
     @notice What `take` would do now (all zero without a running auction).
     """
-    a: Auction = self.auctions[owner][sub]
+    a: Auction = self._get(owner, sub)
     if a.started == 0:
         return empty(ILiquidator.Quote)
     return self._quote(core._snapshot(owner, sub), a, fraction)
@@ -272,7 +289,7 @@ def reset_due(owner: address, sub: uint256) -> bool:
     """
     @notice True when the running auction needs `redo` before a take.
     """
-    a: Auction = self.auctions[owner][sub]
+    a: Auction = self._get(owner, sub)
     return a.started != 0 and self._reset_due(a, core._snapshot(owner, sub))
 
 
@@ -303,16 +320,32 @@ def _open(owner: address, sub: uint256, s: core.Snapshot, old_value: uint256, re
     self.under_auction = total
     insolvent: bool = s.mtm < 0
     incentive: uint256 = self.tip + s.gross * self.chip // WAD // USD_TO_WAD
-    self.auctions[owner][sub] = Auction(started=block.timestamp, anchor=s.spot, insolvent=insolvent, value=s.gross, keeper=msg.sender, owed=incentive)
+    # started, spot (< 2^128: the oracle's WAD price) and owed (USD, 6
+    # decimals: tip + 1% of gross) fit their lanes.
+    self._auctions[owner][sub] = [
+        convert(msg.sender, uint256) | (block.timestamp << 160) | (convert(insolvent, uint256) << 224),
+        s.spot | (incentive << 128),
+        s.gross,
+    ]
     core._sync(s, owner, sub)
     log AuctionStarted(owner=owner, sub=sub, keeper=msg.sender, anchor=s.spot, insolvent=insolvent, value=s.gross, incentive=incentive, reset=reset)
     return incentive
 
 
+@view
+@internal
+def _get(owner: address, sub: uint256) -> Auction:
+    w: uint256[3] = self._auctions[owner][sub]
+    return Auction(
+        started=(w[0] >> 160) & (2 ** 64 - 1), anchor=w[1] & (2 ** 128 - 1), insolvent=w[0] >> 224 != 0,
+        value=w[2], keeper=convert(convert(w[0] & (2 ** 160 - 1), uint160), address), owed=w[1] >> 128
+    )
+
+
 @internal
 def _close(owner: address, sub: uint256, counted: uint256):
     self.under_auction -= counted
-    self.auctions[owner][sub] = empty(Auction)
+    self._auctions[owner][sub] = empty(uint256[3])
     log AuctionEnded(owner=owner, sub=sub)
 
 

@@ -15,6 +15,8 @@
         taker |MtM| x (1 + penalty). No auction: `start` only records
         insolvency, `redo` does nothing. The accounting, rounding and the
         closed form of the cap are in `liquidation_core`.
+        A take also pays the taker the taken fraction of the account's
+        liquidation reserve (InsuranceFund, the account's own WETH).
 """
 
 from . import ILiquidator
@@ -118,10 +120,10 @@ def take(owner: address, sub: uint256, taker_sub: uint256, fraction: uint256, ma
             caller's account `taker_sub`, paying at most `max_pay` USD (6
             decimals; pay + fee - subsidy, negative: receive at least).
     """
-    s: core.Snapshot = core._snapshot(owner, sub)
+    s: core.Snapshot = core._appraise(owner, sub)
     core._require_liquidatable(s)
     q: ILiquidator.Quote = self._quote(s, fraction)
-    core._execute(owner, sub, taker_sub, s, q, max_pay)
+    core._execute(owner, sub, taker_sub, s, q, max_pay, empty(address))
     return q
 
 

@@ -33,6 +33,24 @@
         (10%) of capital per 7-day period, and never below
         `floor_ratio` (1%) x the notional of open shorts (short units x
         protocol price).
+        Liquidation reserve (gas compensation, as Liquity's): an account
+        that writes options posts WETH here, outside its equity and outside
+        the fund's capital: `reserve_required(n)` = (`reserve_base_gas` +
+        n x `reserve_position_gas`) x `reserve_gas_price` wei for n
+        positions, i.e. the gas of liquidating it (start + take) at the
+        gas-price cap the reserve is sized for. The engine refuses to open a
+        short that leaves the account's reserve below the requirement
+        (`reserve_covers`, "margin: liquidation reserve"). Whoever
+        liquidates the account receives the taken fraction of it (`pay_reserve`,
+        from the liquidator: the taker, and a share for the Dutch
+        auction's starter); the owner withdraws the excess over the
+        requirement of its current positions at any time, all of it once
+        the account holds none. It is the account's own money paid for
+        its own liquidation: self-liquidation only gets one's own reserve
+        back (no third-party money flows, unlike a fund-paid tip; Euler
+        2023), while a keeper is paid the gas of liquidating a
+        minimum-size position even at the cap. A gas price of 0 (the
+        deployment default) turns the requirement off.
         Coverage: capital / open-interest notional on-chain
         (`coverage_of_open_interest`); capital / total maintenance
         requirement and / the worst portfolio-scenario loss system-wide
@@ -57,11 +75,15 @@ from snekmate.utils import math
 exports: (ownable.owner, ownable.transfer_ownership)
 
 WAD: constant(uint256) = 10 ** 18
+RESERVE_GAS_MAX: constant(uint256) = 5_000_000
+RESERVE_GAS_PRICE_MAX: constant(uint256) = 10 ** 13  # 10,000 gwei
+STARTER_SHARE: constant(uint256) = 4 * 10 ** 17  # the Dutch auction starter's 40% of a paid reserve
 USD_TO_WAD: constant(uint256) = 10 ** 12
 PERIOD: constant(uint256) = 7 * 86_400
 RATE_MAX: constant(uint256) = 5 * 10 ** 17  # 50% per period
 
 usd: public(immutable(IERC20))
+weth: public(immutable(IERC20))
 engine: public(immutable(ILiquidationEngine))
 series: public(immutable(ISeries))
 oracle: public(immutable(IProtocolOracle))
@@ -82,6 +104,11 @@ floor_ratio: public(uint256)  # WAD of open-interest notional
 withdraw_rate: public(uint256)  # WAD of capital per period
 period_start: public(uint256)
 period_withdrawn: public(uint256)  # USD
+reserves: public(HashMap[address, HashMap[uint256, uint256]])  # WETH (wei) per account, not capital
+total_reserves: public(uint256)  # WETH
+reserve_base_gas: public(uint256)  # gas units per account
+reserve_position_gas: public(uint256)  # gas units per position
+reserve_gas_price: public(uint256)  # wei per gas unit; 0: no reserve required
 
 
 event Deposited:
@@ -125,6 +152,31 @@ event LimitsSet:
     withdraw_rate: uint256
 
 
+event ReservePosted:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    amount: uint256  # WETH
+
+
+event ReserveWithdrawn:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    amount: uint256  # WETH
+
+
+event ReservePaid:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    to: indexed(address)
+    amount: uint256  # WETH
+
+
+event ReserveParametersSet:
+    base_gas: uint256
+    position_gas: uint256
+    gas_price: uint256
+
+
 event LiquidatorSet:
     liquidator: address
 
@@ -133,6 +185,7 @@ event LiquidatorSet:
 def __init__(usd_: IERC20, engine_: ILiquidationEngine, series_: ISeries, oracle_: IProtocolOracle):
     ownable.__init__()
     usd = usd_
+    weth = IERC20(staticcall engine_.weth())
     engine = engine_
     series = series_
     oracle = oracle_
@@ -162,6 +215,105 @@ def set_limits(floor_ratio_: uint256, withdraw_rate_: uint256):
     self.floor_ratio = floor_ratio_
     self.withdraw_rate = withdraw_rate_
     log LimitsSet(floor_ratio=floor_ratio_, withdraw_rate=withdraw_rate_)
+
+
+@external
+def set_reserve(base_gas: uint256, position_gas: uint256, gas_price: uint256):
+    """
+    @notice Owner only: the liquidation reserve an account must hold, in
+            gas units (each <= 5,000,000) at a gas price cap (<= 10,000
+            gwei; 0 turns the requirement off). Applies to shorts opened
+            from now on; reserves already posted stay.
+    """
+    ownable._check_owner()
+    assert base_gas <= RESERVE_GAS_MAX and position_gas <= RESERVE_GAS_MAX, "fund: reserve out of bounds"
+    assert gas_price <= RESERVE_GAS_PRICE_MAX, "fund: reserve out of bounds"
+    self.reserve_base_gas = base_gas
+    self.reserve_position_gas = position_gas
+    self.reserve_gas_price = gas_price
+    log ReserveParametersSet(base_gas=base_gas, position_gas=position_gas, gas_price=gas_price)
+
+
+@external
+def post_reserve(sub: uint256, amount: uint256):
+    """
+    @notice Add `amount` WETH to the liquidation reserve of the caller's
+            account `sub` (pulled with transferFrom).
+    """
+    assert amount != 0, "fund: zero amount"
+    self.reserves[msg.sender][sub] += amount
+    self.total_reserves += amount
+    assert extcall weth.transferFrom(msg.sender, self, amount, default_return_value=True), "fund: transfer failed"
+    log ReservePosted(owner=msg.sender, sub=sub, amount=amount)
+
+
+@external
+def withdraw_reserve(sub: uint256, amount: uint256):
+    """
+    @notice Take `amount` WETH out of the caller's reserve for account
+            `sub`, keeping at least the requirement of its current
+            positions (all of it once it holds none).
+    """
+    assert amount != 0, "fund: zero amount"
+    mode: uint256 = 0
+    u: uint256 = 0
+    w: uint256 = 0
+    n: uint256 = 0
+    mode, u, w, n = staticcall engine.account(msg.sender, sub)
+    held: uint256 = self.reserves[msg.sender][sub]
+    assert amount <= held, "fund: insufficient reserve"
+    assert held - amount >= self._reserve_required(n), "fund: reserve required"
+    self.reserves[msg.sender][sub] = held - amount
+    self.total_reserves -= amount
+    assert extcall weth.transfer(msg.sender, amount, default_return_value=True), "fund: transfer failed"
+    log ReserveWithdrawn(owner=msg.sender, sub=sub, amount=amount)
+
+
+@external
+def pay_reserve(owner: address, sub: uint256, fraction: uint256, taker: address, starter: address) -> uint256:
+    """
+    @notice Liquidator only: pay `fraction` (WAD) of the account's reserve
+            (rounded down) to its liquidators: 40% of it to `starter` (the
+            Dutch auction's starter, when another address than the taker
+            and not empty), the rest to `taker`.
+    @return uint256 The WETH paid.
+    """
+    assert msg.sender == self.liquidator, "fund: not liquidator"
+    held: uint256 = self.reserves[owner][sub]
+    amount: uint256 = held * min(fraction, WAD) // WAD
+    if amount == 0:
+        return 0
+    self.reserves[owner][sub] = held - amount
+    self.total_reserves -= amount
+    to_starter: uint256 = 0
+    if starter != empty(address) and starter != taker:
+        to_starter = amount * STARTER_SHARE // WAD
+        assert extcall weth.transfer(starter, to_starter, default_return_value=True), "fund: transfer failed"
+        log ReservePaid(owner=owner, sub=sub, to=starter, amount=to_starter)
+    assert extcall weth.transfer(taker, amount - to_starter, default_return_value=True), "fund: transfer failed"
+    log ReservePaid(owner=owner, sub=sub, to=taker, amount=amount - to_starter)
+    return amount
+
+
+@view
+@external
+def reserve_required(positions: uint256) -> uint256:
+    """
+    @notice The reserve (WETH, wei) an account with `positions` positions
+            must hold: (base + positions x per position gas) x gas price,
+            0 without positions.
+    """
+    return self._reserve_required(positions)
+
+
+@view
+@external
+def reserve_covers(owner: address, sub: uint256, positions: uint256) -> bool:
+    """
+    @notice Whether the account's reserve meets the requirement for
+            `positions` positions (the engine asks when a short is opened).
+    """
+    return self.reserves[owner][sub] >= self._reserve_required(positions)
 
 
 @external
@@ -311,6 +463,14 @@ def coverage_ratio(capital_: uint256, requirement: uint256) -> uint256:
     if requirement == 0:
         return max_value(uint256)
     return capital_ * USD_TO_WAD * WAD // requirement
+
+
+@view
+@internal
+def _reserve_required(n: uint256) -> uint256:
+    if n == 0:
+        return 0
+    return (self.reserve_base_gas + n * self.reserve_position_gas) * self.reserve_gas_price
 
 
 @view

@@ -11,8 +11,7 @@
         - MtM, the account's mark-to-market value: collateral at the
           protocol price without haircut plus the signed marks of its
           positions (shorts marked up and rounded up, longs down), computed
-          here from the engine's positions, the series terms, the vol
-          feed's SVI slices and the risk calculator, as the engine does.
+          by the engine (`valuation`) in the same pass as the margin.
         - gross: collateral + sum |mark x amount|, the size of the book
           (used for the dust floor and the auction cap).
         - liquidatable: the account has positions and equity <
@@ -72,8 +71,6 @@ from ..options import IProtocolOracle
 from snekmate.utils import math
 # @dev `_mul_div` with explicit rounding.
 
-from ..math import svi
-# @dev The SVI slice struct the risk calculator takes.
 
 WAD: constant(uint256) = 10 ** 18
 USD_TO_WAD: constant(uint256) = 10 ** 12
@@ -165,51 +162,38 @@ def _set_common(dust_: uint256, fund_share_: uint256):
 @internal
 def _snapshot(owner: address, sub: uint256) -> Snapshot:
     """
-    @dev Margin (from the engine) and MtM / gross (marks priced here, as
-         the engine prices them) of the account at the protocol price.
+    @dev Margin, MtM and gross value of the account at the protocol price,
+         from one engine view (`valuation`: one pricing pass over the
+         positions, the marks rounded as in the notice).
     """
     s: Snapshot = empty(Snapshot)
     s.spot, s.status = staticcall oracle.price()
-    m: ILiquidationEngine.Margin = staticcall engine.margin(owner, sub)
-    s.equity = m.equity
-    s.initial = m.initial
-    s.maintenance = m.maintenance
-    mode: uint256 = 0
-    usd_amount: uint256 = 0
-    weth_amount: uint256 = 0
-    mode, usd_amount, weth_amount, s.positions = staticcall engine.account(owner, sub)
-    coll: uint256 = usd_amount * USD_TO_WAD + weth_amount * s.spot // WAD
-    value: int256 = convert(coll, int256)
-    s.gross = coll
-    if s.positions != 0:
-        for p: ILiquidationEngine.Position in staticcall engine.positions(owner, sub):
-            x: uint256 = self._position_value(p, s.spot)
-            s.gross += x
-            if p.amount < 0:
-                value -= convert(x, int256)
-            else:
-                value += convert(x, int256)
-    s.mtm = value
-    return s
+    return self._fill(s, staticcall engine.valuation(owner, sub))
 
 
-@view
 @internal
-def _position_value(p: ILiquidationEngine.Position, spot: uint256) -> uint256:
+def _appraise(owner: address, sub: uint256) -> Snapshot:
     """
-    @dev |mark x amount|, WAD USD: shorts marked up and rounded up, longs
-         down (Black-76 on the series' SVI slice; intrinsic at expiry).
+    @dev `_snapshot` for a take: the same numbers from the engine's
+         `appraise`, which keeps the marks for the taker's margin check in
+         the `transfer_share` that follows (each series priced once per take).
     """
-    t: ISeries.Series = staticcall series.series(p.id)
-    prm: svi.Params = empty(svi.Params)
-    updated: uint256 = 0
-    prm.a, prm.b, prm.rho, prm.m, prm.sigma, updated = staticcall vol_feed.slice(t.expiry)
-    tte: uint256 = 0
-    if t.expiry > block.timestamp:
-        tte = t.expiry - block.timestamp
-    short: bool = p.amount < 0
-    mark: uint256 = staticcall calculator.mark(spot, t.strike, tte, prm, t.is_call, short)
-    return math._mul_div(mark, convert(abs(p.amount), uint256), WAD, short)
+    s: Snapshot = empty(Snapshot)
+    s.spot, s.status = staticcall oracle.price()
+    return self._fill(s, extcall engine.appraise(owner, sub))
+
+
+@pure
+@internal
+def _fill(s_: Snapshot, v: ILiquidationEngine.Valuation) -> Snapshot:
+    s: Snapshot = s_
+    s.equity = v.margin.equity
+    s.initial = v.margin.initial
+    s.maintenance = v.margin.maintenance
+    s.mtm = v.mtm
+    s.gross = v.gross
+    s.positions = v.positions
+    return s
 
 
 @pure
@@ -283,12 +267,14 @@ def _price(s: Snapshot, fraction: uint256, f_max: uint256, d: uint256, multiple:
 
 
 @internal
-def _execute(owner: address, sub: uint256, taker_sub: uint256, s: Snapshot, q: ILiquidator.Quote, max_pay: int256):
+def _execute(owner: address, sub: uint256, taker_sub: uint256, s: Snapshot, q: ILiquidator.Quote, max_pay: int256, starter: address):
     """
     @dev Carry a quote out: checks (non-zero fraction, dust remainder,
          bidder's limit), the engine's share transfer (which checks the
-         taker's initial margin), the fee and the subsidy, the insolvency
-         flag, and the records.
+         taker's initial margin), the fee and the subsidy, the taken
+         fraction of the account's liquidation reserve (to the taker, and
+         `starter`'s share: the Dutch auction's), the insolvency flag, and
+         the records.
     """
     assert q.fraction != 0, "liquidation: zero fraction"
     assert owner != msg.sender or sub != taker_sub, "liquidation: same account"
@@ -299,6 +285,7 @@ def _execute(owner: address, sub: uint256, taker_sub: uint256, s: Snapshot, q: I
     extcall engine.transfer_share(owner, sub, msg.sender, taker_sub, q.fraction, q.pay)
     if q.fee != 0:
         extcall fund.collect(msg.sender, q.fee)
+    extcall fund.pay_reserve(owner, sub, q.fraction, msg.sender, starter)
     if s.mtm < 0:
         deficit: uint256 = convert(-q.value, uint256)
         if q.subsidy != 0:

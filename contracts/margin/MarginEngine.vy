@@ -1,5 +1,6 @@
 # pragma version ~=0.4.3
 # pragma nonreentrancy on
+# pragma optimize codesize
 """
 @title DSI margin engine: partially collateralised option accounts
 @custom:contract-name MarginEngine
@@ -14,7 +15,9 @@
         - position: (series id, amount), amount in WAD option units, > 0
           long (tokens held here in custody), < 0 short (tokens minted to
           the writer when opened). At most 32 per account, so a margin
-          check always fits in a block.
+          check always fits in a block. Stored one word each (`_pack`:
+          series id < 2^64, |amount| < 2^191, else "margin: position out
+          of range").
         - collateral value: USD * 1e12 * (1 - usd_haircut) + WETH * spot *
           (1 - weth_haircut), WAD USD, rounded down.
         - mark: Black-76 on the SVI skew slice of the series' expiry from
@@ -78,6 +81,10 @@ from ..math import svi
 
 exports: (ownable.owner, ownable.transfer_ownership)
 
+
+interface IReserve:
+    def reserve_covers(owner: address, sub: uint256, positions: uint256) -> bool: view
+
 MODE_ISOLATED: constant(uint256) = 0
 MODE_CROSS: constant(uint256) = 1
 MODE_PORTFOLIO: constant(uint256) = 2
@@ -101,6 +108,13 @@ struct Account:
     positions: DynArray[Position, MAX_POSITIONS]
 
 
+struct Stored:
+    mode: uint256
+    usd: uint256  # 6 decimals
+    weth: uint256  # 18 decimals
+    positions: DynArray[uint256, MAX_POSITIONS]  # id << 192 | amount (int192, two's complement)
+
+
 struct Margin:
     equity: int256  # WAD USD
     initial: uint256  # WAD USD
@@ -108,13 +122,25 @@ struct Margin:
     health: uint256  # WAD, equity / maintenance
 
 
+struct Valuation:
+    margin: Margin
+    mtm: int256  # collateral at spot without haircut + signed marks (shorts up, longs down), WAD USD
+    gross: uint256  # collateral at spot + sum |mark x amount|, WAD USD
+    positions: uint256  # number of positions
+
+
+struct Slice:
+    expiry: uint256  # the expiry whose slice `p`, `updated` hold (0: none yet)
+    p: svi.Params
+    updated: uint256
+    fresh: uint256  # the expiry whose freshness was checked (0: none yet)
+
+
 struct Valued:
-    strike: uint256
-    expiry: uint256
-    is_call: bool
-    tte: uint256
-    params: svi.Params
+    terms: uint256  # the series' packed terms (strike | expiry << 128 | is_call << 192)
     mark: uint256  # rounded up for shorts, down for longs
+    im: uint256  # a short's standard requirements per option (im_params, mm_params); 0 for a long
+    mm: uint256
 
 
 series: public(immutable(ISeries))
@@ -126,7 +152,10 @@ risk_arrays: public(immutable(IRiskArrays))
 usd: public(immutable(IERC20))
 weth: public(immutable(IERC20))
 
-accounts: HashMap[address, HashMap[uint256, Account]]
+# @dev One word per position (`_pack`): a liquidation writes half the fresh
+#      slots into the taker's account (22,100 gas each) that a two-word
+#      Position would.
+accounts: HashMap[address, HashMap[uint256, Stored]]
 usd_haircut: public(uint256)
 weth_haircut: public(uint256)
 im_params: public(risk.StandardParams)
@@ -148,6 +177,16 @@ insurance_fund: public(address)
 series_bad_debt: public(HashMap[uint256, uint256])  # WAD USD not yet resolved by the fund
 uncovered_debt: public(uint256)  # sum of series_bad_debt
 insolvent_accounts: public(uint256)  # accounts the liquidator found insolvent
+# @dev The marks `appraise` priced for the take in progress, read only by
+#      the taker's check in `transfer_share`, which ends their use (zeroes
+#      `_take_spot`). Transient (EIP-1153): gone with the transaction. An
+#      entry left by an earlier take of the same transaction is read only at
+#      the same protocol price and block time, where pricing gives the same
+#      number, unless a privileged role (vol reporter, owner) changed the
+#      slice or the standard parameters between the two takes in that
+#      transaction.
+_take_marks: transient(HashMap[uint256, Valued])  # id * 2 + short
+_take_spot: transient(uint256)  # 0: no take in progress
 
 
 event Deposited:
@@ -286,14 +325,13 @@ def deposit(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     @notice Add collateral (pulled with transferFrom). Never refused.
     """
     assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
-    acct: Account = self.accounts[msg.sender][sub]
     if usd_amount != 0:
         assert extcall usd.transferFrom(msg.sender, self, usd_amount, default_return_value=True), "margin: transfer failed"
-        self.accounts[msg.sender][sub].usd = acct.usd + usd_amount
+        self.accounts[msg.sender][sub].usd += usd_amount
         self.total_usd += usd_amount
     if weth_amount != 0:
         assert extcall weth.transferFrom(msg.sender, self, weth_amount, default_return_value=True), "margin: transfer failed"
-        self.accounts[msg.sender][sub].weth = acct.weth + weth_amount
+        self.accounts[msg.sender][sub].weth += weth_amount
         self.total_weth += weth_amount
     log Deposited(owner=msg.sender, sub=sub, usd_amount=usd_amount, weth_amount=weth_amount)
 
@@ -306,7 +344,7 @@ def withdraw(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     """
     assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
     self._require_no_insolvency()
-    acct: Account = self.accounts[msg.sender][sub]
+    acct: Account = self._load(msg.sender, sub)
     assert acct.usd >= usd_amount and acct.weth >= weth_amount, "margin: insufficient collateral"
     acct.usd -= usd_amount
     acct.weth -= weth_amount
@@ -330,7 +368,7 @@ def set_mode(sub: uint256, mode: uint256):
             margin in the new mode (risk-increasing when it lowers it).
     """
     assert mode <= MODE_PORTFOLIO, "margin: unknown mode"
-    acct: Account = self.accounts[msg.sender][sub]
+    acct: Account = self._load(msg.sender, sub)
     if mode == MODE_ISOLATED:
         assert len(acct.positions) <= 1, "margin: isolated holds one position"
     acct.mode = mode
@@ -345,13 +383,19 @@ def open_short(sub: uint256, id: uint256, amount: uint256):
     """
     @notice Write `amount` options of series `id` from account (caller,
             sub): the longs are minted to the caller. Risk-increasing.
+            With an insurance fund set, the account's liquidation reserve
+            there must cover its positions afterwards
+            (`InsuranceFund.reserve_covers`; 0 while the fund's reserve gas
+            price is 0).
     """
     assert amount >= staticcall series.min_size(), "margin: below min size"
     assert staticcall series.is_listed(id), "margin: unknown series"
     assert not staticcall series.is_expired(id), "margin: series expired"
-    acct: Account = self.accounts[msg.sender][sub]
+    acct: Account = self._load(msg.sender, sub)
     acct = self._add(acct, id, -convert(amount, int256))
-    self.accounts[msg.sender][sub].positions = acct.positions
+    self._store_positions(msg.sender, sub, acct.positions)
+    if self.insurance_fund != empty(address):
+        assert staticcall IReserve(self.insurance_fund).reserve_covers(msg.sender, sub, len(acct.positions)), "margin: liquidation reserve"
     self.open_interest[id] += amount
     assert self.open_interest[id] <= self.open_interest_cap, "margin: open interest cap"
     self.total_short_units += amount
@@ -367,11 +411,11 @@ def close_short(sub: uint256, id: uint256, amount: uint256):
             the account's short. Risk-reducing: works in any oracle state.
     """
     assert amount != 0, "margin: zero amount"
-    acct: Account = self.accounts[msg.sender][sub]
+    acct: Account = self._load(msg.sender, sub)
     i: uint256 = self._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount <= -convert(amount, int256), "margin: no such short"
     acct = self._add(acct, id, convert(amount, int256))
-    self.accounts[msg.sender][sub].positions = acct.positions
+    self._store_positions(msg.sender, sub, acct.positions)
     self.open_interest[id] -= amount
     self.total_short_units -= amount
     extcall option_token.burn(msg.sender, id, amount)
@@ -388,18 +432,18 @@ def deposit_long(sub: uint256, id: uint256, amount: uint256):
     """
     assert amount != 0, "margin: zero amount"
     assert not staticcall series.is_expired(id), "margin: series expired"
-    acct: Account = self.accounts[msg.sender][sub]
+    acct: Account = self._load(msg.sender, sub)
     i: uint256 = self._find(acct, id)
     if i < len(acct.positions) and acct.positions[i].amount < 0:
         assert acct.positions[i].amount <= -convert(amount, int256), "margin: deposit exceeds short"
         acct = self._add(acct, id, convert(amount, int256))
-        self.accounts[msg.sender][sub].positions = acct.positions
+        self._store_positions(msg.sender, sub, acct.positions)
         self.open_interest[id] -= amount
         self.total_short_units -= amount
         extcall option_token.burn(msg.sender, id, amount)
     else:
         acct = self._add(acct, id, convert(amount, int256))
-        self.accounts[msg.sender][sub].positions = acct.positions
+        self._store_positions(msg.sender, sub, acct.positions)
         extcall option_token.safeTransferFrom(msg.sender, self, id, amount, b"")
     log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=convert(amount, int256))
 
@@ -412,11 +456,11 @@ def withdraw_long(sub: uint256, id: uint256, amount: uint256):
     """
     assert amount != 0, "margin: zero amount"
     self._require_no_insolvency()
-    acct: Account = self.accounts[msg.sender][sub]
+    acct: Account = self._load(msg.sender, sub)
     i: uint256 = self._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount >= convert(amount, int256), "margin: no such long"
     acct = self._add(acct, id, -convert(amount, int256))
-    self.accounts[msg.sender][sub].positions = acct.positions
+    self._store_positions(msg.sender, sub, acct.positions)
     if len(acct.positions) != 0:
         self._require_initial(acct)
     extcall option_token.safeTransferFrom(self, msg.sender, id, amount, b"")
@@ -433,7 +477,7 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
             redeemed into the account. Anyone may call.
     @return uint256 The value paid (short) or received (long), WAD USD.
     """
-    acct: Account = self.accounts[owner][sub]
+    acct: Account = self._load(owner, sub)
     i: uint256 = self._find(acct, id)
     assert i < len(acct.positions), "margin: no such position"
     amount: int256 = acct.positions[i].amount
@@ -477,7 +521,7 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
         self.total_usd += got_usd
         self.total_weth += got_weth
         log Settled(owner=owner, sub=sub, id=id, paid_value=value, shortfall=0)
-    self.accounts[owner][sub] = acct
+    self._store(owner, sub, acct)
     return value
 
 
@@ -494,8 +538,12 @@ def onERC1155Received(operator: address, sender: address, id: uint256, amount: u
 # --- liquidation hooks ------------------------------------------------------
 # What the liquidation mechanisms (contracts/liquidation/) need from the engine
 # and nothing more: who may be liquidated, at what price and how much is
-# decided there (marks for the mark-to-market value too). One liquidator and
-# one insurance fund per deployment, set by the owner.
+# decided there, from `valuation` / `appraise` (margin, mark-to-market and
+# gross value in one pricing pass; `appraise` keeps the marks for the taker's
+# check in `transfer_share`). One liquidator and one insurance fund per
+# deployment, set by the owner; the fund also holds the accounts'
+# liquidation reserves, which `open_short` requires ("margin: liquidation
+# reserve") when a fund is set.
 
 @external
 def set_liquidation(liquidator_: address, fund_: address):
@@ -527,21 +575,30 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
     """
     assert msg.sender == self.liquidator, "margin: not liquidator"
     assert fraction != 0 and fraction <= c.WAD, "margin: bad fraction"
-    acct: Account = self.accounts[owner][sub]
-    to: Account = self.accounts[to_owner][to_sub]
-    book: DynArray[Position, MAX_POSITIONS] = acct.positions
-    for p: Position in book:
+    acct: Account = self._load(owner, sub)
+    to: Account = self._load(to_owner, to_sub)
+    # In place (no per-position account copies): the liquidated book keeps
+    # its order, positions moved whole drop out.
+    kept: DynArray[Position, MAX_POSITIONS] = []
+    for p: Position in acct.positions:
         moved: int256 = 0
         if p.amount < 0:
             moved = -convert(math._mul_div(convert(-p.amount, uint256), fraction, c.WAD, True), int256)
         else:
             moved = convert(math._mul_div(convert(p.amount, uint256), fraction, c.WAD, False), int256)
+        if p.amount != moved:
+            kept.append(Position(id=p.id, amount=p.amount - moved))
         if moved == 0:
             continue
         i: uint256 = self._find(to, p.id)
-        assert i == MAX_POSITIONS or (to.positions[i].amount < 0) == (moved < 0), "margin: taker holds opposite side"
-        acct = self._add(acct, p.id, -moved)
-        to = self._add(to, p.id, moved)
+        if i == MAX_POSITIONS:
+            assert len(to.positions) < MAX_POSITIONS, "margin: too many positions"
+            assert to.mode != MODE_ISOLATED or len(to.positions) == 0, "margin: isolated holds one position"
+            to.positions.append(Position(id=p.id, amount=moved))
+        else:
+            assert (to.positions[i].amount < 0) == (moved < 0), "margin: taker holds opposite side"
+            to.positions[i].amount += moved
+    acct.positions = kept
     usd_moved: uint256 = math._mul_div(acct.usd, fraction, c.WAD, False)
     weth_moved: uint256 = math._mul_div(acct.weth, fraction, c.WAD, False)
     assert to.usd + usd_moved >= payment, "margin: insufficient collateral"
@@ -549,13 +606,14 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
     acct.weth -= weth_moved
     to.usd = to.usd + usd_moved - payment
     to.weth += weth_moved
-    self.accounts[owner][sub] = acct
-    self.accounts[to_owner][to_sub] = to
+    self._store(owner, sub, acct)
+    self._store(to_owner, to_sub, to)
     spot: uint256 = 0
     status: uint256 = 0
     spot, status = staticcall oracle.price()
     assert status == STATUS_FRESH or status == STATUS_FALLBACK, "margin: oracle not usable"
     m: Margin = self._margin(to, spot, True)
+    self._take_spot = 0
     assert m.equity >= convert(m.initial, int256), "margin: below initial margin"
     log ShareTransferred(owner=owner, sub=sub, to_owner=to_owner, to_sub=to_sub, fraction=fraction, payment=payment)
 
@@ -592,14 +650,14 @@ def account(owner: address, sub: uint256) -> (uint256, uint256, uint256, uint256
     """
     @notice (mode, usd, weth, number of positions).
     """
-    acct: Account = self.accounts[owner][sub]
+    acct: Account = self._load(owner, sub)
     return acct.mode, acct.usd, acct.weth, len(acct.positions)
 
 
 @view
 @external
 def positions(owner: address, sub: uint256) -> DynArray[Position, MAX_POSITIONS]:
-    return self.accounts[owner][sub].positions
+    return self._load(owner, sub).positions
 
 
 @view
@@ -609,7 +667,46 @@ def margin(owner: address, sub: uint256) -> Margin:
     @notice Equity, initial and maintenance requirement, and health of the
             account at the current protocol price (any oracle status).
     """
-    return self._margin(self.accounts[owner][sub], self._spot(), False)
+    return self._margin(self._load(owner, sub), self._spot(), False)
+
+
+@view
+@external
+def valuation(owner: address, sub: uint256) -> Valuation:
+    """
+    @notice `margin` plus what the liquidation mechanisms price from the
+            same pass: the mark-to-market value (collateral at the protocol
+            price without haircut, plus signed marks: shorts' marks and
+            values rounded up, longs' down) and the gross value (collateral
+            + sum |mark x amount|), WAD USD, and the number of positions.
+    """
+    v: Valuation = empty(Valuation)
+    priced: DynArray[Valued, MAX_POSITIONS] = []
+    v, priced = self._valuation(self._load(owner, sub), self._spot(), False, True)
+    return v
+
+
+@external
+def appraise(owner: address, sub: uint256) -> Valuation:
+    """
+    @notice Liquidator only: `valuation`, remembering each position's mark
+            for the take in progress (transient storage, EIP-1153): the
+            taker's margin check in the `transfer_share` that follows reuses
+            the marks of the series it receives, on the same side, while the
+            protocol price is unchanged, instead of pricing them again (the
+            same numbers; the vol freshness check still runs).
+    """
+    assert msg.sender == self.liquidator, "margin: not liquidator"
+    acct: Account = self._load(owner, sub)
+    spot: uint256 = self._spot()
+    v: Valuation = empty(Valuation)
+    priced: DynArray[Valued, MAX_POSITIONS] = []
+    v, priced = self._valuation(acct, spot, False, True)
+    self._take_spot = spot
+    for i: uint256 in range(len(priced), bound=MAX_POSITIONS):
+        p: Position = acct.positions[i]
+        self._take_marks[p.id * 2 + convert(p.amount < 0, uint256)] = priced[i]
+    return v
 
 
 @view
@@ -619,16 +716,7 @@ def scenario_pnl(owner: address, sub: uint256) -> int256[risk.NUM_SCENARIOS]:
     @notice The account's PnL (book plus WETH collateral) in each of the 33
             portfolio scenarios, WAD USD, tail scenarios weighted.
     """
-    return self._book(self.accounts[owner][sub], self._spot(), False).pnl
-
-
-@view
-@external
-def pm_params() -> IRiskArrays.PortfolioParams:
-    """
-    @notice The portfolio scenario parameters (held by `risk_arrays`).
-    """
-    return staticcall risk_arrays.pm_params()
+    return self._book(self._load(owner, sub), self._spot(), False).pnl
 
 
 @view
@@ -655,6 +743,48 @@ def _spot() -> uint256:
     s: uint256 = 0
     p, s = staticcall oracle.price()
     return p
+
+
+@view
+@internal
+def _load(owner: address, sub: uint256) -> Account:
+    """
+    @dev The account in memory, positions unpacked (`_pack`).
+    """
+    out: Account = Account(mode=self.accounts[owner][sub].mode, usd=self.accounts[owner][sub].usd, weth=self.accounts[owner][sub].weth, positions=[])
+    for w: uint256 in self.accounts[owner][sub].positions:
+        # the low 192 bits, sign-extended (an arithmetic shift on int256)
+        out.positions.append(Position(id=w >> 192, amount=convert(convert(w << 64, bytes32), int256) >> 64))
+    return out
+
+
+@pure
+@internal
+def _pack(p: Position) -> uint256:
+    """
+    @dev id << 192 | amount as a 192-bit two's complement (ids are the
+         series registry's sequential counts; |amount| < 2^191 WAD units).
+    """
+    assert p.id >> 64 == 0 and (p.amount >> 191 == 0 or p.amount >> 191 == -1), "margin: position out of range"
+    return (p.id << 192) | (convert(convert(p.amount, bytes32), uint256) & (2 ** 192 - 1))
+
+
+@internal
+def _store_positions(owner: address, sub: uint256, positions: DynArray[Position, MAX_POSITIONS]):
+    words: DynArray[uint256, MAX_POSITIONS] = []
+    for p: Position in positions:
+        words.append(self._pack(p))
+    self.accounts[owner][sub].positions = words
+
+
+@internal
+def _store(owner: address, sub: uint256, acct: Account):
+    """
+    @dev Collateral and positions (the callers never change the mode).
+    """
+    self.accounts[owner][sub].usd = acct.usd
+    self.accounts[owner][sub].weth = acct.weth
+    self._store_positions(owner, sub, acct.positions)
 
 
 @pure
@@ -704,24 +834,42 @@ def _collateral_value(usd_amount: uint256, weth_amount: uint256, spot: uint256) 
 
 @view
 @internal
-def _value(p: Position, spot: uint256, fresh_vol: bool) -> Valued:
-    s: ISeries.Series = staticcall series.series(p.id)
-    a: int256 = 0
-    b: int256 = 0
-    rho: int256 = 0
-    m: int256 = 0
-    sig: int256 = 0
-    updated: uint256 = 0
-    a, b, rho, m, sig, updated = staticcall vol_feed.slice(s.expiry)
+def _value(p: Position, spot: uint256, fresh_vol: bool, im: risk.StandardParams, mm: risk.StandardParams, sl_: Slice) -> (Valued, Slice):
+    """
+    @dev The position's series terms and mark at `spot` (Black-76 on the
+         vol slice, intrinsic at expiry), from the take's transient cache
+         when `appraise` priced the same series and side at the same spot
+         in this take (only `transfer_share` reads it), live otherwise.
+         `sl_` carries the last expiry's slice and freshness check through
+         a pass (books share expiries: one feed call per run of positions
+         on one expiry).
+    """
+    sl: Slice = sl_
+    c_: Valued = empty(Valued)
+    if self._take_spot == spot:
+        c_ = self._take_marks[p.id * 2 + convert(p.amount < 0, uint256)]
+    w: uint256 = c_.terms
+    if w == 0:
+        # strike | expiry << 128 | is_call << 192 (one cold read)
+        w = staticcall series.terms(p.id)
+    expiry: uint256 = (w >> 128) & (2 ** 64 - 1)
+    live: bool = expiry > block.timestamp
+    if c_.terms == 0:
+        if sl.expiry != expiry:
+            sl.expiry = expiry
+            sl.p.a, sl.p.b, sl.p.rho, sl.p.m, sl.p.sigma, sl.updated = staticcall vol_feed.slice(expiry)
+        assert sl.updated != 0 or not live, "margin: no vol slice"
+    if live and fresh_vol and sl.fresh != expiry:
+        assert staticcall vol_feed.is_fresh(expiry), "margin: vol stale"
+        sl.fresh = expiry
+    if c_.terms != 0:
+        return c_, sl
     tte: uint256 = 0
-    if s.expiry > block.timestamp:
-        tte = s.expiry - block.timestamp
-        assert updated != 0, "margin: no vol slice"
-        if fresh_vol:
-            assert staticcall vol_feed.is_fresh(s.expiry), "margin: vol stale"
-    params: svi.Params = svi.Params(a=a, b=b, rho=rho, m=m, sigma=sig)
-    mark: uint256 = staticcall calculator.mark(spot, s.strike, tte, params, s.is_call, p.amount < 0)
-    return Valued(strike=s.strike, expiry=s.expiry, is_call=s.is_call, tte=tte, params=params, mark=mark)
+    if live:
+        tte = expiry - block.timestamp
+    out: Valued = Valued(terms=w, mark=0, im=0, mm=0)
+    out.mark, out.im, out.mm = staticcall calculator.appraise(spot, w & (2 ** 128 - 1), tte, sl.p, w >> 192 != 0, p.amount < 0, im, mm)
+    return out, sl
 
 
 @view
@@ -740,9 +888,32 @@ def _book(acct: Account, spot: uint256, fresh_vol: bool) -> IRiskArrays.Book:
 @view
 @internal
 def _margin(acct: Account, spot: uint256, fresh_vol: bool) -> Margin:
+    v: Valuation = empty(Valuation)
+    priced: DynArray[Valued, MAX_POSITIONS] = []
+    v, priced = self._valuation(acct, spot, fresh_vol, False)
+    return v.margin
+
+
+@view
+@internal
+def _valuation(acct: Account, spot: uint256, fresh_vol: bool, full: bool) -> (Valuation, DynArray[Valued, MAX_POSITIONS]):
+    """
+    @dev The margin, and with `full` the mark-to-market and gross values in
+         the same pass over the positions (each position priced once; in
+         cross mode longs are priced only then); with `full`, also each
+         position's series terms and mark, in the order of the positions.
+    """
+    priced: DynArray[Valued, MAX_POSITIONS] = []
     collateral: uint256 = self._collateral_value(acct.usd, acct.weth, spot)
+    out: Valuation = empty(Valuation)
     m: Margin = empty(Margin)
-    if acct.mode == MODE_PORTFOLIO:
+    coll: uint256 = 0
+    if full:
+        coll = acct.usd * USD_TO_WAD + acct.weth * spot // c.WAD
+        out.gross = coll
+        out.positions = len(acct.positions)
+    portfolio: bool = acct.mode == MODE_PORTFOLIO
+    if portfolio:
         b: IRiskArrays.Book = self._book(acct, spot, fresh_vol)
         worst: int256 = 0
         for j: uint256 in range(risk.NUM_SCENARIOS):
@@ -752,24 +923,46 @@ def _margin(acct: Account, spot: uint256, fresh_vol: bool) -> Margin:
         m.equity = convert(collateral, int256) + b.value
         m.maintenance = math._mul_div(loss, self.mm_factor, c.WAD, True) + extra
         m.initial = math._mul_div(loss, self.im_factor, c.WAD, True) + extra
-    else:
+    if not portfolio:
         m.equity = convert(collateral, int256)
-        im: risk.StandardParams = self.im_params
-        mm: risk.StandardParams = self.mm_params
-        for p: Position in acct.positions:
-            if p.amount >= 0:
-                continue  # longs get no credit and need nothing
-            v: Valued = self._value(p, spot, fresh_vol)
-            units: uint256 = convert(-p.amount, uint256)
-            m.initial += math._mul_div(staticcall calculator.standard_requirement(spot, v.strike, v.mark, v.is_call, im), units, c.WAD, True)
-            m.maintenance += math._mul_div(staticcall calculator.standard_requirement(spot, v.strike, v.mark, v.is_call, mm), units, c.WAD, True)
+    # Loaded for every priced short, also in portfolio mode (`full`): the
+    # marks `appraise` keeps must be usable by a cross-mode taker's check.
+    im: risk.StandardParams = empty(risk.StandardParams)
+    mm: risk.StandardParams = empty(risk.StandardParams)
+    if full or not portfolio:
+        im = self.im_params
+        mm = self.mm_params
+    signed: int256 = 0
+    sl: Slice = empty(Slice)
+    for p: Position in acct.positions:
+        short: bool = p.amount < 0
+        if not full and (portfolio or not short):
+            continue  # cross: longs get no credit and need nothing
+        v: Valued = empty(Valued)
+        v, sl = self._value(p, spot, fresh_vol, im, mm, sl)
+        units: uint256 = convert(abs(p.amount), uint256)
+        if full:
+            priced.append(v)
+            x: uint256 = math._mul_div(v.mark, units, c.WAD, short)
+            out.gross += x
+            if short:
+                signed -= convert(x, int256)
+            else:
+                signed += convert(x, int256)
+        if portfolio or not short:
+            continue
+        m.initial += math._mul_div(v.im, units, c.WAD, True)
+        m.maintenance += math._mul_div(v.mm, units, c.WAD, True)
+    if full:
+        out.mtm = convert(coll, int256) + signed
     if m.maintenance == 0:
         m.health = max_value(uint256)
     elif m.equity <= 0:
         m.health = 0
     else:
         m.health = convert(m.equity, uint256) * c.WAD // m.maintenance
-    return m
+    out.margin = m
+    return out, priced
 
 
 @view

@@ -46,3 +46,22 @@ def scenario_values(spot: uint256, strike: uint256, tte: uint256, p: svi.Params,
             portfolio scenarios (order documented in `math/risk.vy`).
     """
     return risk._scenario_values(spot, strike, tte, p, is_call, pp)
+
+
+@external
+@pure
+def appraise(spot: uint256, strike: uint256, tte: uint256, p: svi.Params, is_call: bool, short: bool, im: risk.StandardParams, mm: risk.StandardParams) -> (uint256, uint256, uint256):
+    """
+    @notice One call per position for the margin engine: the mark (as
+            `mark`, rounded up for a short) and, for a short, the initial
+            and maintenance standard requirements per option (as
+            `standard_requirement` with `im` and `mm`); zeros for a long.
+    """
+    mark: uint256 = 0
+    if tte == 0:
+        mark = risk._price_at(spot, strike, 0, 0, p, is_call, short)
+    else:
+        mark = risk._mark(spot, strike, tte, p, is_call, short)
+    if not short:
+        return mark, 0, 0
+    return mark, risk._standard_requirement(spot, strike, mark, is_call, im), risk._standard_requirement(spot, strike, mark, is_call, mm)

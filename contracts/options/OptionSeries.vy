@@ -105,6 +105,9 @@ is_payer: public(HashMap[address, bool])
 
 series_count: public(uint256)
 _series: HashMap[uint256, IOptionSeries.Series]
+# @dev The terms packed in one word for the margin engine's valuations (one
+#      cold read instead of four): strike | expiry << 128 | is_call << 192.
+terms: public(HashMap[uint256, uint256])
 _series_by_key: HashMap[bytes32, uint256]
 
 settlement: public(HashMap[uint256, Settlement])
@@ -260,6 +263,8 @@ def list_series(strike: uint256, expiry: uint256, is_call: bool, is_american: bo
     self.series_count = id
     self._series_by_key[key] = id
     self._series[id] = IOptionSeries.Series(strike=strike, expiry=expiry, is_call=is_call, is_american=is_american)
+    assert strike < 2 ** 128, "series: strike out of band"
+    self.terms[id] = strike | (expiry << 128) | (convert(is_call, uint256) << 192)
     log SeriesListed(id=id, strike=strike, expiry=expiry, is_call=is_call, is_american=is_american, lister=msg.sender)
     return id
 

@@ -119,3 +119,35 @@ def mark_to_market(usd: float, weth: float, spot: float, positions: list[tuple[f
 def keeper_net(reward_usd: float, gas: int, gas_price_gwei: float, eth_usd: float) -> float:
     """A keeper's profit after gas: reward - gas x price x ETH/USD."""
     return reward_usd - gas * gas_price_gwei * 1e-9 * eth_usd
+
+
+# --- the liquidation reserve (InsuranceFund: gas compensation, Liquity-style) ------------------
+
+STARTER_SHARE = 0.4  # of a paid reserve, to the Dutch auction's starter when not the taker
+# Recommended settings (README): the gas of start + take into a fresh taker account, measured by
+# `ape run gas_report --only liquidation`, with headroom, at a 1,000 gwei cap.
+RESERVE_BASE_GAS = 800_000
+RESERVE_POSITION_GAS = 100_000
+RESERVE_GAS_PRICE_GWEI = 1_000
+
+
+def reserve_required(positions: int, base_gas: int = RESERVE_BASE_GAS, position_gas: int = RESERVE_POSITION_GAS,
+                     gas_price_wei: int = RESERVE_GAS_PRICE_GWEI * 10**9) -> int:
+    """WETH (wei) an account with `positions` positions must hold: (base + n x per position) gas at the
+    cap; none without positions. Integers, as on chain."""
+    if positions == 0:
+        return 0
+    return (base_gas + positions * position_gas) * gas_price_wei
+
+
+def reserve_payout(held: int, fraction_wad: int, starter_is_other: bool) -> tuple[int, int]:
+    """(to the taker, to the starter) in wei when a take moves `fraction_wad` (WAD) of an account that
+    holds `held` wei of reserve: the fraction rounded down, the starter's 40% rounded down."""
+    amount = held * min(fraction_wad, WAD) // WAD
+    starter = amount * 4 * 10**17 // WAD if starter_is_other else 0
+    return amount - starter, starter
+
+
+def keeper_profit(discount_usd: float, reserve_eth: float, gas: int, gas_price_gwei: float, eth_usd: float) -> float:
+    """A keeper's profit on a take after gas: the discount it keeps plus the reserve it is paid."""
+    return keeper_net(discount_usd + reserve_eth * eth_usd, gas, gas_price_gwei, eth_usd)

@@ -24,6 +24,22 @@ def test_deploy_liquidation_wires_and_sets_parameters(project, world):
     assert params["whole_below"] == 2_000 * WAD  # untouched default
 
 
+def test_deploy_liquidation_turns_the_reserve_on(project, world):
+    p = dataclasses.replace(world.p, extra=dict(world.p.extra))
+    deploy_liquidation(project, p, "dynamic", reserve=(800_000, 100_000, 10**12))
+    fund = p.insurance_fund
+    assert (fund.reserve_base_gas(), fund.reserve_position_gas(), fund.reserve_gas_price()) == (800_000, 100_000, 10**12)
+    assert fund.reserve_required(2) == 1_000_000 * 10**12
+
+
+def test_margin_engine_fits_eip170(world, chain):
+    """The engine's deployed code (runtime + 32 bytes per immutable, appended by Vyper) stays within
+    the EIP-170 limit of 24,576 bytes (the node would refuse the deployment otherwise)."""
+    size = len(chain.provider.get_code(world.engine.address))
+    print(f"MarginEngine deployed code: {size:,} bytes")
+    assert size <= 24_576
+
+
 def test_deploy_liquidation_rejects_unknown_names(project, world):
     with pytest.raises(ValueError, match="unknown liquidation mechanism"):
         deploy_liquidation(project, world.p, "english")
