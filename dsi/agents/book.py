@@ -47,6 +47,22 @@ def strike_of(spot: float, ratio: float) -> int:
     return int(Decimal(f"{spot * ratio:.4g}") * WAD)
 
 
+def post_reserve(p, owner, sub: int, positions: int) -> int:
+    """With the liquidation reserve on, post what an account with `positions` positions must hold
+    (WETH into the insurance fund, minted for the lab's writer) before it opens shorts; returns
+    the wei posted (0 with the reserve off or no fund)."""
+    if "insurance_fund" not in getattr(p, "extra", {}):
+        return 0
+    fund = p.insurance_fund
+    need = fund.reserve_required(positions) - fund.reserves(owner, sub)
+    if need <= 0:
+        return 0
+    p.weth.mint(owner, need, sender=p.deployer)
+    p.weth.approve(fund.address, need, sender=owner)
+    fund.post_reserve(sub, need, sender=owner)
+    return need
+
+
 def build(p, series_ids: dict, book=STANDARD_BOOK, leverage: float = 1.25) -> list[AccountSpec]:
     """Open every account of `book` for `p.writer`; `series_ids[(ratio, is_call)]` is the series
     id. Shorts first (they mint the longs), then the long legs, then the funding trim."""
@@ -66,6 +82,7 @@ def build(p, series_ids: dict, book=STANDARD_BOOK, leverage: float = 1.25) -> li
         engine.set_mode(a.sub, CROSS if a.mode == ISOLATED else a.mode, sender=writer)
     # shorts in every account first: they mint the longs the spreads deposit
     for a in book:
+        post_reserve(p, writer, a.sub, len(a.legs))
         for ratio, is_call, lots in a.legs:
             if lots < 0:
                 engine.open_short(a.sub, series_ids[(ratio, is_call)], int(round(-lots * WAD)), sender=writer)

@@ -109,6 +109,19 @@ class Keeper:
         gain = value - quote.pay / USD - quote.fee / USD + quote.subsidy / USD
         return gain + min(incentive_usd, quote.fee / USD)
 
+    def reserve_usd(self, owner, sub, fraction: int, starter_is_other: bool = False) -> float:
+        """USD of the liquidation reserve a take of `fraction` (WAD) pays the taker: the fraction
+        of the account's reserve (WETH, at the protocol price), less the starter's 40% in a Dutch
+        auction someone else started (InsuranceFund.pay_reserve). 0 with the reserve off."""
+        fund = self.p.insurance_fund
+        held = fund.reserves(owner, sub) if hasattr(fund, "reserves") else 0
+        if not held:
+            return 0.0
+        paid = held * fraction // WAD
+        if starter_is_other:
+            paid -= paid * 2 // 5
+        return paid / WAD * self.p.oracle.price()[0] / WAD
+
     # --- acting -------------------------------------------------------------
 
     def step(self) -> list[Action]:
@@ -159,7 +172,9 @@ class Keeper:
             if quote.fraction == 0:
                 self._record_insolvency(actions, owner, sub)
                 continue
-            gain = self.expected_profit(quote, incentive)
+            reserve = self.reserve_usd(owner, sub, quote.fraction,
+                                       starter_is_other=self.mechanism == "dutch" and incentive == 0.0)
+            gain = self.expected_profit(quote, incentive) + reserve
             try:
                 gas = self.estimate_gas(liq.take, owner, sub, self.taker_sub, WAD, MAX_PAY)
             except Exception as err:  # the take would revert (e.g. the taker's margin): skip it
@@ -172,6 +187,7 @@ class Keeper:
                 continue
             action = self._send("take", owner, sub, liq.take, owner, sub, self.taker_sub, WAD, MAX_PAY)
             action.profit_usd = gain - self.gas_cost_usd(action.gas_used)
+            action.detail.update(reserve_usd=reserve)
             action.detail.update(fraction=quote.fraction / WAD, discount=quote.discount / WAD,
                                  value_usd=quote.value / WAD, pay_usd=quote.pay / USD,
                                  fee_usd=quote.fee / USD, subsidy_usd=quote.subsidy / USD,
@@ -219,7 +235,8 @@ class Keeper:
             incentive = liq.auctions(owner, sub).owed / USD
             self.chain.mine(deltatime=int(curve.mid_time))
             quote = liq.quote(owner, sub, WAD)
-            gain = self.expected_profit(quote, incentive) if quote.fraction else incentive
+            gain = (self.expected_profit(quote, incentive) + self.reserve_usd(owner, sub, quote.fraction)
+                    if quote.fraction else incentive)
             try:
                 gas_take = self.estimate_gas(liq.take, owner, sub, self.taker_sub, WAD, MAX_PAY)
             except Exception as err:  # the take would revert then (e.g. `fund: exhausted`)

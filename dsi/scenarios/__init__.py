@@ -19,7 +19,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-NEEDS_LIQUIDATION = "needs liquidation (branch liquidation)"
+NEEDS_MECHANISM = "needs a liquidation mechanism (nothing to measure under none)"
 
 
 @dataclass
@@ -114,8 +114,7 @@ class Scenario:
         import time
 
         if self.needs == "liquidation" and (ctx.mechanism == "none" or not self.module):
-            return Result(self.name, ctx.mechanism, skipped=NEEDS_LIQUIDATION if not self.module else
-                          "needs a liquidation mechanism (nothing to measure under none)")
+            return Result(self.name, ctx.mechanism, skipped=NEEDS_MECHANISM if self.module else "not built yet")
         t0 = time.perf_counter()
         module = importlib.import_module(f"dsi.scenarios.{self.module}")
         result = module.run(ctx, name=self.name, backend_kind=ctx.backend_for(self), **self.kwargs)
@@ -252,10 +251,13 @@ register(Scenario(
     ("open-interest caps bound the position", "unrealised profit never counts as collateral",
      "the fund's loss is bounded by the open-interest cap"),
     "backstop", backend="revm", weight=1))
-for _name, _desc in {
-    "gas_spike_dust": "Gas spike and dust: at 500-1,000 gwei keepers still profit on minimum-size positions.",
-}.items():
-    register(Scenario(_name, _desc, (), "", needs="liquidation", weight=0))
+register(Scenario(
+    "gas_spike_dust", "Gas spike and dust: eight minimum-size (0.01 option) puts at 1.02 x initial margin, a 25% "
+    "slide, replayed from one snapshot with the keeper pricing gas at 30, 500 and 1,000 gwei; the liquidation reserve "
+    "(gas compensation posted by the owner) is on.",
+    ("at 500 gwei every dust account is liquidated at a profit",
+     "at 1,000 gwei every dust account is liquidated at a profit"),
+    "dust", backend="revm", weight=1, needs="liquidation"))
 
 STANDARD_SUITE = tuple(CATALOG)
 

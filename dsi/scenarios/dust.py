@@ -8,6 +8,12 @@ and holds; the keeper (the lab's keeper agent: it acts only when the take pays a
 every minute for 30 minutes. The same slide is replayed from one snapshot at 30, 500 and 1,000
 gwei.
 
+The protocol's answer is the liquidation reserve (Liquity's gas compensation): before an account
+opens shorts its owner posts WETH into the insurance fund, (800,000 + 100,000 x positions) gas x
+a 1,000 gwei cap, outside its collateral and the fund's capital, paid pro rata to whoever takes
+the account (`InsuranceFund.post_reserve` / `pay_reserve`). The scenario turns it on
+(`with_reserve=False` measures the protocol without it).
+
 Pass criteria: at 500 and at 1,000 gwei every dust account that became liquidatable was
 liquidated, and the keeper made money on them (PnL net of gas > 0).
 Measured: accounts liquidated, keeper reward and gas cost per take, fund payments, at each
@@ -20,6 +26,7 @@ import dataclasses
 
 from dsi.agents.book import CROSS, AccountSpec
 from dsi.metrics import measure
+from dsi.reference import liquidation as L
 from dsi.scenarios import Result
 from dsi.scenarios.world import build_world, drive
 
@@ -29,12 +36,14 @@ GAS_PRICES = (30.0, 500.0, 1_000.0)
 GRADED = (500.0, 1_000.0)
 
 
-def run(ctx, name: str = "gas_spike_dust", backend_kind: str = "revm", slide: float = 0.75) -> Result:
+def run(ctx, name: str = "gas_spike_dust", backend_kind: str = "revm", slide: float = 0.75,
+        with_reserve: bool = True) -> Result:
     backend = ctx.make_backend(backend_kind)
     params = dataclasses.replace(ctx.params, spot=3_000.0)
     lots = params.min_option_size
     book = tuple(AccountSpec(i + 1, CROSS, "minimum-size put", ((0.9, False, -lots),)) for i in range(N_DUST))
-    world = build_world(backend, params, ctx.mechanism, book=book, leverage=1.02)
+    reserve = (L.RESERVE_BASE_GAS, L.RESERVE_POSITION_GAS, L.RESERVE_GAS_PRICE_GWEI * 10**9) if with_reserve else None
+    world = build_world(backend, params, ctx.mechanism, book=book, leverage=1.02, reserve=reserve)
     chain, p = world.chain, world.p
     r = Result(name, ctx.mechanism, backend.name)
     start_snap = chain.snapshot()
@@ -78,7 +87,8 @@ def run(ctx, name: str = "gas_spike_dust", backend_kind: str = "revm", slide: fl
                 + (f"; skipped as unprofitable: gain {skip['gain_usd']:,.2f} USD vs gas {skip['gas_cost_usd']:,.2f} USD"
                    if skip else ""))
     r.metrics = {f"{k}_{int(gwei)}gwei": v for gwei, g in per_gas.items() for k, v in g.items() if k != "last_skip"}
-    r.metrics.update(min_option_size=lots, dust_accounts=N_DUST)
+    r.metrics.update(min_option_size=lots, dust_accounts=N_DUST,
+                     reserve_per_account_eth=(p.insurance_fund.reserve_required(1) / WAD) if with_reserve else 0.0)
     steps = r.steps or [measure(world)]
     r.series = {"t": [s["t"] for s in steps], "market": [s["market"] for s in steps],
                 "oracle": [s["oracle"] for s in steps], "deficit": [s["deficit_usd"] for s in steps],

@@ -103,9 +103,10 @@ class LabKeeper(PokeOnlyKeeper):
         return self.agent.gas_spent
 
 
-def install(backend, protocol, mechanism: str, params=None):
+def install(backend, protocol, mechanism: str, params=None, reserve: tuple | None = None):
     """Wire `mechanism` into `protocol` (a protocol with the margin layer) and return the keeper
-    slot's agent."""
+    slot's agent. `reserve` (base gas, gas per position, gas price in wei) turns the liquidation
+    reserve on (writers then post it before opening shorts: `dsi.agents.book.post_reserve`)."""
     if mechanism == NONE:
         return PokeOnlyKeeper(protocol)
     if mechanism not in available():
@@ -113,5 +114,5 @@ def install(backend, protocol, mechanism: str, params=None):
     from dsi.protocol import Params, deploy_liquidation
 
     params = params or Params()
-    deploy_liquidation(backend.project, protocol, mechanism, fund_capital=params.fund_capital)
+    deploy_liquidation(backend.project, protocol, mechanism, fund_capital=params.fund_capital, reserve=reserve)
     return LabKeeper(backend, protocol, mechanism, params.keeper_gas_gwei, params.keeper_delay)

@@ -65,7 +65,7 @@ class World:
 
 
 def build_world(backend, params, mechanism: str = "none", book=STANDARD_BOOK, leverage: float = 1.25,
-                atm_vol: float = 0.8, tenor_days: int = 30, history_s: int = 1_800) -> World:
+                atm_vol: float = 0.8, tenor_days: int = 30, history_s: int = 1_800, reserve: tuple | None = None) -> World:
     chain = backend.chain
     p = deploy_margin(backend.project, deploy(backend.project, backend.accounts, params))
     spot = params.spot
@@ -78,7 +78,7 @@ def build_world(backend, params, mechanism: str = "none", book=STANDARD_BOOK, le
         sid = p.series.find_series(strike, expiry, is_call, False)
         series[(ratio, is_call)] = sid
         info[sid] = (strike, is_call)
-    keeper = mechanisms.install(backend, p, mechanism, params)
+    keeper = mechanisms.install(backend, p, mechanism, params, reserve=reserve)
     reporter = Reporter(p)
     world = World(backend, p, expiry, series, info, [], keeper, reporter, spot, atm_vol)
     world.push_vol()

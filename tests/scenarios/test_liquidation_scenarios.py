@@ -99,3 +99,23 @@ def test_dump_on_backstop_is_capped_and_profit_is_not_collateral(lab, mechanism)
     assert raid.value > 10_000 and "withdraw the buffer: margin: below initial margin" in raid.detail
     if mechanism != "none":
         assert r.metrics["fund_loss_usd"] > 1_000  # the short side really fell on the fund
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_dust_stays_liquidatable_at_1000_gwei_with_the_reserve(lab, mechanism):
+    r = get("gas_spike_dust").run(lab(mechanism=mechanism))
+    _passed(r)
+    m = r.metrics
+    assert m["liquidated_1000gwei"] == m["liquidatable_1000gwei"] == 8
+    assert m["reserve_per_account_eth"] == pytest.approx(0.9)  # (800k + 100k) gas x 1,000 gwei
+    # the keeper is paid the reserve, far more than a 0.01-option discount
+    assert m["reward_per_take_usd_1000gwei"] > m["gas_cost_per_take_usd_1000gwei"] > 0
+
+
+def test_dust_is_left_without_the_reserve_at_500_gwei(lab):
+    from dsi.scenarios import dust
+
+    r = dust.run(lab(mechanism="fixed"), backend_kind="revm", with_reserve=False)
+    assert not r.passed
+    assert r.metrics["liquidatable_500gwei"] == 8 and r.metrics["liquidated_500gwei"] == 0
+    assert r.metrics["left_liquidatable_500gwei"] == 8
