@@ -53,7 +53,8 @@ class ApeChain(ChainFacade):
             self.chain.mine(blocks)
 
     def snapshot(self):
-        self.gas_used()  # count up to here, so a restore can put the counter back
+        # the counter as it stands (counted up to `_gas_counted_to`): a restore puts it back, and
+        # blocks before the snapshot not counted yet are counted when next asked
         return (self.chain.snapshot(), self._gas, self._gas_counted_to)
 
     def restore(self, snapshot) -> None:
