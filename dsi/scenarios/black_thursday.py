@@ -10,7 +10,7 @@ that waits N seconds before acting, as Maker's keepers did that night). Every bl
 (`dsi.metrics.measure`: oracle, depth, health, net value, deficit, fund, bad debt).
 
 Pass criteria:
-- the oracle follows the crash: FRESH five minutes after every gap;
+- the oracle follows the crash: FRESH `hold` (5) minutes after every gap;
 - every account with net value < 0 at the market is flagged unhealthy by the engine;
 - no sale at zero: every take of an account with positive value was paid for (pay > 0) and its
   discount stayed below 100%;
@@ -39,7 +39,7 @@ BOOK = tuple(AccountSpec(sub, mode, "naked put", ((ratio, False, -10),))
 
 
 def run(ctx, name: str = "black_thursday", backend_kind: str = "ape", gaps=(0.80, 0.80, 0.78),
-        leverage: float = 1.2, tail_min: int = 30) -> Result:
+        leverage: float = 1.2, tail_min: int = 30, hold: int = 5) -> Result:
     backend = ctx.make_backend(backend_kind)
     params = dataclasses.replace(ctx.params, spot=3_000.0)
     world = build_world(backend, params, ctx.mechanism, book=BOOK, leverage=leverage)
@@ -47,15 +47,15 @@ def run(ctx, name: str = "black_thursday", backend_kind: str = "ape", gaps=(0.80
     prices, gap_steps, price = [3_000.0], [], 3_000.0
     for gap in gaps:
         price *= gap
-        prices += [price] * 6  # the gap block, then five one-minute blocks at the new price
+        prices += [price] * (hold + 1)  # the gap block, then `hold` one-minute blocks at the new price
         gap_steps.append(len(prices) - 1)
-    prices += [price] * (5 if ctx.quick else tail_min)
+    prices += [price] * (min(5, tail_min) if ctx.quick else tail_min)
     out = drive(world, prices, dt=60, progress=ctx.progress)
     steps = out["steps"]
 
     result = Result(name, ctx.mechanism, backend.name, steps=steps)
     after = [steps[i]["status"] for i in gap_steps]
-    result.check("oracle FRESH five minutes after every gap", all(s == "FRESH" for s in after), after,
+    result.check(f"oracle FRESH {hold} minutes after every gap", all(s == "FRESH" for s in after), after,
                  ", ".join(after))
     unflagged = sum(r["health"] >= 1 for s in steps for r in s["accounts"] if r["net_value"] < 0)
     result.check("every insolvent account flagged unhealthy", unflagged == 0, unflagged,
