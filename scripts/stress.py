@@ -76,9 +76,7 @@ def cli(network, names, params_file, data, mechs, quick, out, real_node, jobs):
         state = {"done": 0.0}
 
         def advance(share, label, result=None):
-            if result is not None and not bar.is_hidden:
-                pass
-            elif result is not None:  # no terminal: one line per finished run instead of the bar
+            if result is not None and bar.is_hidden:  # no terminal: one line per finished run instead
                 click.echo(f"  {label}: {verdict(result)} in {result.seconds:.1f} s", err=True)
             state["done"] += share
             target = int(1000 * state["done"] / total)
@@ -88,7 +86,7 @@ def cli(network, names, params_file, data, mechs, quick, out, real_node, jobs):
         pool = futures = None
         node = tuple(mechs) if real_node == "all" else (params.mechanism,)
         on_node = lambda s, m: s.backend == "ape" and m in node  # noqa: E731
-        in_process = [i for i, (s, m) in enumerate(runs) if not on_node(s, m) and not _skipped(s, m)]
+        in_process = [i for i, (s, m) in enumerate(runs) if not on_node(s, m) and not s.skips(m)]
         if jobs and in_process:
             import multiprocessing
             import os
@@ -116,7 +114,7 @@ def cli(network, names, params_file, data, mechs, quick, out, real_node, jobs):
                     continue
                 ctx = Context(make_backend=make_backend, params=params, mechanism=m, data=data, quick=quick,
                               real_node=node)
-                snap = chain.snapshot() if on_node(s, m) and not _skipped(s, m) else None
+                snap = chain.snapshot() if on_node(s, m) and not s.skips(m) else None
                 try:
                     results[i] = s.run(ctx)
                 finally:
@@ -167,8 +165,4 @@ def cli(network, names, params_file, data, mechs, quick, out, real_node, jobs):
     if failed:
         click.echo("FAILED: " + ", ".join(f"{r.scenario} x {r.mechanism}" for r in failed), err=True)
         sys.exit(1)
-
-
-def _skipped(scenario, mechanism) -> bool:
-    return bool(scenario.needs) and (mechanism == "none" or not scenario.module)
 

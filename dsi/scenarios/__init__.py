@@ -110,10 +110,14 @@ class Scenario:
     needs: str | None = None
     weight: float = 1.0  # rough relative cost, for the progress bar
 
+    def skips(self, mechanism: str) -> bool:
+        """Nothing to run: not built yet, or it needs a liquidation mechanism and gets `none`."""
+        return self.needs == "liquidation" and (mechanism == "none" or not self.module)
+
     def run(self, ctx: Context) -> Result:
         import time
 
-        if self.needs == "liquidation" and (ctx.mechanism == "none" or not self.module):
+        if self.skips(ctx.mechanism):
             return Result(self.name, ctx.mechanism, skipped=NEEDS_MECHANISM if self.module else "not built yet")
         t0 = time.perf_counter()
         module = importlib.import_module(f"dsi.scenarios.{self.module}")

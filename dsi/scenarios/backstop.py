@@ -151,10 +151,11 @@ def _holders(world) -> list:
 def _wealth(world) -> float:
     """The attacker's wealth at the market price: wallet USD, WETH and long tokens at mark, L at
     net value, S at no less than zero (limited liability)."""
+    from dsi.agents.attackers import wallet_value
     from dsi.scenarios.self_liquidation import net_value
 
     p, who = world.p, world.p.attacker
-    w = p.usd.balanceOf(who) / 1e6 + p.weth.balanceOf(who) / WAD * world.market
+    w = wallet_value(p, who, world.market)
     for sid in world.series_info:
         bal = p.option_token.balanceOf(who, sid)
         if bal and not p.series.is_settled(sid):

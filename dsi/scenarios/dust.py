@@ -28,6 +28,7 @@ from dsi.agents.book import CROSS, AccountSpec
 from dsi.metrics import measure
 from dsi.reference import liquidation as L
 from dsi.scenarios import Result
+from dsi.scenarios.grading import series
 from dsi.scenarios.world import build_world, drive
 
 WAD = 10**18
@@ -90,9 +91,5 @@ def run(ctx, name: str = "gas_spike_dust", backend_kind: str = "revm", slide: fl
     r.metrics.update(min_option_size=lots, dust_accounts=N_DUST,
                      reserve_per_account_eth=(p.insurance_fund.reserve_required(1) / WAD) if with_reserve else 0.0)
     steps = r.steps or [measure(world)]
-    r.series = {"t": [s["t"] for s in steps], "market": [s["market"] for s in steps],
-                "oracle": [s["oracle"] for s in steps], "deficit": [s["deficit_usd"] for s in steps],
-                "bad_debt": [s["bad_debt_usd"] for s in steps],
-                "fund_balance": [s["fund_balance_usd"] for s in steps] if steps[0]["fund_balance_usd"] is not None else [],
-                "healths_start": steps[0]["healths"], "healths_end": steps[-1]["healths"]}
+    r.series = series(steps)
     return r

@@ -73,8 +73,7 @@ def liquidation_metrics(world, steps: list) -> dict:
 def headline(world, steps: list, gas: int) -> dict:
     """The headline metrics every liquidation-aware scenario reports."""
     keeper = world.keeper
-    fund0 = fund_start(world)
-    fund_min = min((s["fund_balance_usd"] for s in steps if s["fund_balance_usd"] is not None), default=None)
+    fund = liquidation_metrics(world, steps)
     ok, misses = warned_before_loss(steps)
     takes = [a for a in keeper.log if a.kind == "take"]
     return {
@@ -83,10 +82,9 @@ def headline(world, steps: list, gas: int) -> dict:
         "max_deficit_usd": max(s["deficit_usd"] for s in steps), "end_deficit_usd": steps[-1]["deficit_usd"],
         "bad_debt_usd": steps[-1]["bad_debt_usd"], "min_adequacy": min((s["adequacy"] for s in steps
                                                                         if s["adequacy"] is not None), default=None),
-        "fund_balance_usd": steps[-1]["fund_balance_usd"],
-        "fund_drawdown_usd": max(0.0, fund0 - fund_min) if fund0 is not None else None,
-        "socialised_loss_usd": steps[-1]["socialised_loss_usd"],
-        "liquidations": len(takes), "keeper_pnl_usd": keeper.pnl,
+        "fund_balance_usd": fund["fund_balance_usd"], "fund_drawdown_usd": fund["fund_drawdown_usd"],
+        "socialised_loss_usd": fund["socialised_loss_usd"],
+        "liquidations": fund["liquidations"], "keeper_pnl_usd": fund["keeper_pnl_usd"],
         "liquidated_value_usd": sum(a.detail.get("value_usd", 0) for a in takes),
         "max_discount": max((a.detail.get("discount", 0) for a in takes), default=None),
         "attacker_pnl_usd": None, "gas_used": gas, "unwarned_insolvencies": misses,

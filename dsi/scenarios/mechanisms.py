@@ -68,6 +68,7 @@ class LabKeeper(PokeOnlyKeeper):
         p.engine.set_mode(KEEPER_SUB, 1, sender=k)
         self.agent = Keeper(protocol, k, gas_price_gwei=gas_price_gwei, delay=delay, taker_sub=KEEPER_SUB,
                             chain=backend.chain, sync_insolvent=True)
+        self.log = self.agent.log  # the same list (the agent extends and clears it in place)
         self.active = True
 
     def watch(self, owner, sub: int) -> None:
@@ -81,14 +82,6 @@ class LabKeeper(PokeOnlyKeeper):
         if not self.active:
             return []
         return self.agent.step()
-
-    @property
-    def log(self):
-        return self.agent.log
-
-    @log.setter
-    def log(self, value):
-        pass
 
     @property
     def liquidations(self) -> int:

@@ -26,7 +26,7 @@ keeper incentive it may collect is never more than that); attacker PnL <= 0. Und
 
 from __future__ import annotations
 
-from dsi.agents.attackers import open_levered_short
+from dsi.agents.attackers import account_value, open_levered_short, wallet_value
 from dsi.metrics import measure
 from dsi.scenarios import Result
 from dsi.scenarios.world import build_world
@@ -46,8 +46,8 @@ class Ledger:
         self.actions: list[tuple[str, float]] = []
 
     def wealth(self) -> float:
-        p, price = self.world.p, self.world.market
-        w = p.usd.balanceOf(p.attacker) / 1e6 + p.weth.balanceOf(p.attacker) / WAD * price
+        p = self.world.p
+        w = wallet_value(p, p.attacker, self.world.market)
         for sub in (A, B):
             w += max(net_value(self.world, p.attacker, sub), 0.0) if sub == A else net_value(self.world, p.attacker, sub)
         return w
@@ -68,18 +68,13 @@ class Ledger:
 
 
 def net_value(world, owner, sub) -> float:
-    """Collateral at the market price plus signed marks (shorts marked up), USD."""
+    """Collateral at the market price plus signed marks (shorts marked up), USD
+    (`dsi.agents.attackers.account_value`, pricing the marks only for an account with positions)."""
     from dsi.metrics import marks
 
     p = world.p
-    _, usd, weth, _ = p.engine.account(owner, sub)
-    value = usd / 1e6 + weth / WAD * world.market
-    positions = p.engine.positions(owner, sub)
-    if positions:
-        mk = marks(world, int(world.market * WAD))
-        for pos in positions:
-            value += pos.amount / WAD * mk[pos.id] / WAD
-    return value
+    mk = marks(world, int(world.market * WAD)) if p.engine.positions(owner, sub) else {}
+    return account_value(p, owner, sub, world.market, mk)
 
 
 def run(ctx, name: str = "donate_self_liquidate", backend_kind: str = "revm", dip: float = 0.85) -> Result:
