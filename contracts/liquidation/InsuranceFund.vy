@@ -55,7 +55,7 @@
         (`coverage_of_open_interest`); capital / total maintenance
         requirement and / the worst portfolio-scenario loss system-wide
         need every account's margin, which no contract can sum in a block:
-        the lab sums `engine.margin` and `engine.scenario_pnl` over the
+        the lab sums `engine.margin` and `risk_arrays.evaluate` over the
         accounts it finds in the engine's events and calls `coverage(x)`.
 """
 

@@ -15,9 +15,11 @@
         - position: (series id, amount), amount in WAD option units, > 0
           long (tokens held here in custody), < 0 short (tokens minted to
           the writer when opened). At most 32 per account, so a margin
-          check always fits in a block. Stored one word each (`_pack`:
-          series id < 2^64, |amount| < 2^191, else "margin: position out
-          of range").
+          check always fits in a block. Stored two to a word (`_pack`:
+          series id < 2^32, |amount| < 2^95, else "margin: position out
+          of range"); mode, count and collateral share one word (each
+          collateral balance < 2^120, else "margin: balance out of
+          range").
         - collateral value: USD * 1e12 * (1 - usd_haircut) + WETH * spot *
           (1 - weth_haircut), WAD USD, rounded down.
         - mark: Black-76 on the SVI skew slice of the series' expiry from
@@ -94,6 +96,8 @@ STATUS_FALLBACK: constant(uint256) = 3
 USD_TO_WAD: constant(uint256) = 10 ** 12
 HAIRCUT_MAX: constant(uint256) = 5 * 10 ** 17  # 50%
 ERC1155_RECEIVED: constant(bytes4) = 0xf23a6e61
+U120: constant(uint256) = 2 ** 120 - 1
+HALF: constant(uint256) = 2 ** 128 - 1
 
 
 struct Position:
@@ -109,10 +113,8 @@ struct Account:
 
 
 struct Stored:
-    mode: uint256
-    usd: uint256  # 6 decimals
-    weth: uint256  # 18 decimals
-    positions: DynArray[uint256, MAX_POSITIONS]  # id << 192 | amount (int192, two's complement)
+    head: uint256  # mode | count << 8 | usd (6 decimals) << 16 | weth (18 decimals) << 136
+    words: uint256[MAX_POSITIONS // 2]  # position 2j in the low half of word j, 2j + 1 in the high half (`_pack`)
 
 
 struct Margin:
@@ -152,9 +154,9 @@ risk_arrays: public(immutable(IRiskArrays))
 usd: public(immutable(IERC20))
 weth: public(immutable(IERC20))
 
-# @dev One word per position (`_pack`): a liquidation writes half the fresh
-#      slots into the taker's account (22,100 gas each) that a two-word
-#      Position would.
+# @dev Two positions per word (`_pack`) and one header word: a liquidation
+#      into a fresh taker account creates ceil(n / 2) slots (22,100 gas
+#      each) for n positions, and no length or collateral slot.
 accounts: HashMap[address, HashMap[uint256, Stored]]
 usd_haircut: public(uint256)
 weth_haircut: public(uint256)
@@ -325,14 +327,12 @@ def deposit(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     @notice Add collateral (pulled with transferFrom). Never refused.
     """
     assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
-    if usd_amount != 0:
-        assert extcall usd.transferFrom(msg.sender, self, usd_amount, default_return_value=True), "margin: transfer failed"
-        self.accounts[msg.sender][sub].usd += usd_amount
-        self.total_usd += usd_amount
-    if weth_amount != 0:
-        assert extcall weth.transferFrom(msg.sender, self, weth_amount, default_return_value=True), "margin: transfer failed"
-        self.accounts[msg.sender][sub].weth += weth_amount
-        self.total_weth += weth_amount
+    h: uint256 = self.accounts[msg.sender][sub].head
+    self._store_head(msg.sender, sub, h & 65535, ((h >> 16) & U120) + usd_amount, (h >> 136) + weth_amount)
+    self.total_usd += usd_amount
+    self.total_weth += weth_amount
+    self._move(usd, msg.sender, self, usd_amount)
+    self._move(weth, msg.sender, self, weth_amount)
     log Deposited(owner=msg.sender, sub=sub, usd_amount=usd_amount, weth_amount=weth_amount)
 
 
@@ -348,16 +348,13 @@ def withdraw(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     assert acct.usd >= usd_amount and acct.weth >= weth_amount, "margin: insufficient collateral"
     acct.usd -= usd_amount
     acct.weth -= weth_amount
-    self.accounts[msg.sender][sub].usd = acct.usd
-    self.accounts[msg.sender][sub].weth = acct.weth
+    self._store(msg.sender, sub, acct)
     self.total_usd -= usd_amount
     self.total_weth -= weth_amount
     if len(acct.positions) != 0:
         self._require_initial(acct)
-    if usd_amount != 0:
-        assert extcall usd.transfer(msg.sender, usd_amount, default_return_value=True), "margin: transfer failed"
-    if weth_amount != 0:
-        assert extcall weth.transfer(msg.sender, weth_amount, default_return_value=True), "margin: transfer failed"
+    self._move(usd, self, msg.sender, usd_amount)
+    self._move(weth, self, msg.sender, weth_amount)
     log Withdrawn(owner=msg.sender, sub=sub, usd_amount=usd_amount, weth_amount=weth_amount)
 
 
@@ -372,7 +369,7 @@ def set_mode(sub: uint256, mode: uint256):
     if mode == MODE_ISOLATED:
         assert len(acct.positions) <= 1, "margin: isolated holds one position"
     acct.mode = mode
-    self.accounts[msg.sender][sub].mode = mode
+    self._store(msg.sender, sub, acct)
     if len(acct.positions) != 0:
         self._require_initial(acct)
     log ModeChanged(owner=msg.sender, sub=sub, mode=mode)
@@ -393,7 +390,7 @@ def open_short(sub: uint256, id: uint256, amount: uint256):
     assert not staticcall series.is_expired(id), "margin: series expired"
     acct: Account = self._load(msg.sender, sub)
     acct = self._add(acct, id, -convert(amount, int256))
-    self._store_positions(msg.sender, sub, acct.positions)
+    self._store(msg.sender, sub, acct)
     if self.insurance_fund != empty(address):
         assert staticcall IReserve(self.insurance_fund).reserve_covers(msg.sender, sub, len(acct.positions)), "margin: liquidation reserve"
     self.open_interest[id] += amount
@@ -415,7 +412,7 @@ def close_short(sub: uint256, id: uint256, amount: uint256):
     i: uint256 = self._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount <= -convert(amount, int256), "margin: no such short"
     acct = self._add(acct, id, convert(amount, int256))
-    self._store_positions(msg.sender, sub, acct.positions)
+    self._store(msg.sender, sub, acct)
     self.open_interest[id] -= amount
     self.total_short_units -= amount
     extcall option_token.burn(msg.sender, id, amount)
@@ -437,13 +434,13 @@ def deposit_long(sub: uint256, id: uint256, amount: uint256):
     if i < len(acct.positions) and acct.positions[i].amount < 0:
         assert acct.positions[i].amount <= -convert(amount, int256), "margin: deposit exceeds short"
         acct = self._add(acct, id, convert(amount, int256))
-        self._store_positions(msg.sender, sub, acct.positions)
+        self._store(msg.sender, sub, acct)
         self.open_interest[id] -= amount
         self.total_short_units -= amount
         extcall option_token.burn(msg.sender, id, amount)
     else:
         acct = self._add(acct, id, convert(amount, int256))
-        self._store_positions(msg.sender, sub, acct.positions)
+        self._store(msg.sender, sub, acct)
         extcall option_token.safeTransferFrom(msg.sender, self, id, amount, b"")
     log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=convert(amount, int256))
 
@@ -460,7 +457,7 @@ def withdraw_long(sub: uint256, id: uint256, amount: uint256):
     i: uint256 = self._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount >= convert(amount, int256), "margin: no such long"
     acct = self._add(acct, id, -convert(amount, int256))
-    self._store_positions(msg.sender, sub, acct.positions)
+    self._store(msg.sender, sub, acct)
     if len(acct.positions) != 0:
         self._require_initial(acct)
     extcall option_token.safeTransferFrom(self, msg.sender, id, amount, b"")
@@ -580,6 +577,9 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
     # In place (no per-position account copies): the liquidated book keeps
     # its order, positions moved whole drop out.
     kept: DynArray[Position, MAX_POSITIONS] = []
+    # The liquidated book holds each series once, so a position appended to
+    # the taker below is never matched again: search only the taker's own.
+    n0: uint256 = len(to.positions)
     for p: Position in acct.positions:
         moved: int256 = 0
         if p.amount < 0:
@@ -590,7 +590,7 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
             kept.append(Position(id=p.id, amount=p.amount - moved))
         if moved == 0:
             continue
-        i: uint256 = self._find(to, p.id)
+        i: uint256 = self._find_in(to, p.id, n0)
         if i == MAX_POSITIONS:
             assert len(to.positions) < MAX_POSITIONS, "margin: too many positions"
             assert to.mode != MODE_ISOLATED or len(to.positions) == 0, "margin: isolated holds one position"
@@ -711,16 +711,6 @@ def appraise(owner: address, sub: uint256) -> Valuation:
 
 @view
 @external
-def scenario_pnl(owner: address, sub: uint256) -> int256[risk.NUM_SCENARIOS]:
-    """
-    @notice The account's PnL (book plus WETH collateral) in each of the 33
-            portfolio scenarios, WAD USD, tail scenarios weighted.
-    """
-    return self._book(self._load(owner, sub), self._spot(), False).pnl
-
-
-@view
-@external
 def collateral_adequacy() -> uint256:
     """
     @notice Haircut collateral value held / notional of outstanding shorts
@@ -735,6 +725,22 @@ def collateral_adequacy() -> uint256:
 
 
 # --- internals --------------------------------------------------------------
+
+@internal
+def _move(token: IERC20, src: address, dst: address, amount: uint256):
+    """
+    @dev Move `amount` of `token` from `src` (this engine: `transfer`,
+         else `transferFrom`) to `dst`; nothing for 0.
+    """
+    if amount == 0:
+        return
+    ok: bool = False
+    if src == self:
+        ok = extcall token.transfer(dst, amount, default_return_value=True)
+    else:
+        ok = extcall token.transferFrom(src, dst, amount, default_return_value=True)
+    assert ok, "margin: transfer failed"
+
 
 @view
 @internal
@@ -751,10 +757,14 @@ def _load(owner: address, sub: uint256) -> Account:
     """
     @dev The account in memory, positions unpacked (`_pack`).
     """
-    out: Account = Account(mode=self.accounts[owner][sub].mode, usd=self.accounts[owner][sub].usd, weth=self.accounts[owner][sub].weth, positions=[])
-    for w: uint256 in self.accounts[owner][sub].positions:
-        # the low 192 bits, sign-extended (an arithmetic shift on int256)
-        out.positions.append(Position(id=w >> 192, amount=convert(convert(w << 64, bytes32), int256) >> 64))
+    h: uint256 = self.accounts[owner][sub].head
+    n: uint256 = (h >> 8) & 255
+    out: Account = Account(mode=h & 255, usd=(h >> 16) & U120, weth=h >> 136, positions=[])
+    for j: uint256 in range((n + 1) // 2, bound=MAX_POSITIONS // 2):
+        w: uint256 = self.accounts[owner][sub].words[j]
+        out.positions.append(self._unpack(w & HALF))
+        if 2 * j + 1 < n:
+            out.positions.append(self._unpack(w >> 128))
     return out
 
 
@@ -762,37 +772,56 @@ def _load(owner: address, sub: uint256) -> Account:
 @internal
 def _pack(p: Position) -> uint256:
     """
-    @dev id << 192 | amount as a 192-bit two's complement (ids are the
-         series registry's sequential counts; |amount| < 2^191 WAD units).
+    @dev id << 96 | amount as a 96-bit two's complement, in 128 bits (ids
+         are the series registry's sequential counts; |amount| < 2^95 WAD
+         units, 3.9e10 options).
     """
-    assert p.id >> 64 == 0 and (p.amount >> 191 == 0 or p.amount >> 191 == -1), "margin: position out of range"
-    return (p.id << 192) | (convert(convert(p.amount, bytes32), uint256) & (2 ** 192 - 1))
+    assert p.id >> 32 == 0 and (p.amount >> 95 == 0 or p.amount >> 95 == -1), "margin: position out of range"
+    return (p.id << 96) | (convert(convert(p.amount, bytes32), uint256) & (2 ** 96 - 1))
+
+
+@pure
+@internal
+def _unpack(h: uint256) -> Position:
+    # the low 96 bits, sign-extended (an arithmetic shift on int256)
+    return Position(id=h >> 96, amount=convert(convert(h << 160, bytes32), int256) >> 160)
 
 
 @internal
-def _store_positions(owner: address, sub: uint256, positions: DynArray[Position, MAX_POSITIONS]):
-    words: DynArray[uint256, MAX_POSITIONS] = []
-    for p: Position in positions:
-        words.append(self._pack(p))
-    self.accounts[owner][sub].positions = words
+def _store_head(owner: address, sub: uint256, mode_count: uint256, usd_: uint256, weth_: uint256):
+    assert usd_ >> 120 == 0 and weth_ >> 120 == 0, "margin: balance out of range"
+    self.accounts[owner][sub].head = mode_count | usd_ << 16 | weth_ << 136
 
 
 @internal
 def _store(owner: address, sub: uint256, acct: Account):
     """
-    @dev Collateral and positions (the callers never change the mode).
+    @dev The header (mode, count, collateral) and the position words; words
+         past the count keep stale values that `_load` never reads.
     """
-    self.accounts[owner][sub].usd = acct.usd
-    self.accounts[owner][sub].weth = acct.weth
-    self._store_positions(owner, sub, acct.positions)
+    n: uint256 = len(acct.positions)
+    self._store_head(owner, sub, acct.mode | n << 8, acct.usd, acct.weth)
+    for j: uint256 in range((n + 1) // 2, bound=MAX_POSITIONS // 2):
+        w: uint256 = self._pack(acct.positions[2 * j])
+        if 2 * j + 1 < n:
+            w = w | self._pack(acct.positions[2 * j + 1]) << 128
+        self.accounts[owner][sub].words[j] = w
 
 
 @pure
 @internal
 def _find(acct: Account, id: uint256) -> uint256:
-    for i: uint256 in range(MAX_POSITIONS):
-        if i >= len(acct.positions):
-            break
+    return self._find_in(acct, id, len(acct.positions))
+
+
+@pure
+@internal
+def _find_in(acct: Account, id: uint256, n: uint256) -> uint256:
+    """
+    @dev The index of `id` among the first `n` positions, MAX_POSITIONS if
+         absent.
+    """
+    for i: uint256 in range(n, bound=MAX_POSITIONS):
         if acct.positions[i].id == id:
             return i
     return MAX_POSITIONS

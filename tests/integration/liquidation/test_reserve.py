@@ -193,11 +193,34 @@ def test_reserve_access_control_and_bounds(world):
 
 
 def test_position_out_of_range_is_refused(world):
-    """Positions are stored packed (id << 192 | amount as int192): an amount beyond int192 reverts."""
+    """Positions are stored two to a word (id << 96 | amount as int96 in each half): a short of
+    more than 2^95 WAD units (3.9e10 options) reverts and nothing is stored."""
     p = world.p
     world.fund_account(p.writer, 1_000, 4)
+    sid = world.ids[(2700, False)]
     with ape.reverts("margin: position out of range"):
-        world.engine.open_short(4, world.ids[(2700, False)], 2**192, sender=p.writer)
+        world.engine.open_short(4, sid, 2**95 + 1, sender=p.writer)
+    with ape.reverts("margin: position out of range"):
+        world.engine.open_short(4, sid, 2**192, sender=p.writer)
+    assert world.engine.account(p.writer, 4)[3] == 0
+
+
+def test_balance_out_of_range_is_refused(world):
+    """Mode, position count and both collateral balances share one word (120 bits per balance):
+    a deposit taking a balance to 2^120 reverts with nothing moved; 2^120 - 1 is stored exactly."""
+    p, engine = world.p, world.engine
+    top = 2**120 - 1
+    p.weth.mint(p.writer, top + 1, sender=p.deployer)
+    p.weth.approve(engine.address, top + 1, sender=p.writer)
+    with ape.reverts("margin: balance out of range"):
+        engine.deposit(7, 0, top + 1, sender=p.writer)
+    assert engine.account(p.writer, 7) == (0, 0, 0, 0)
+    assert p.weth.balanceOf(p.writer) == top + 1
+    engine.deposit(7, 0, top, sender=p.writer)
+    mode, usd, weth, n = engine.account(p.writer, 7)
+    assert weth == top and n == 0 and mode == 0
+    with ape.reverts("margin: balance out of range"):
+        engine.deposit(7, 0, 1, sender=p.writer)
 
 
 def test_valuation_matches_margin_and_the_reference_mtm(world, underwater):

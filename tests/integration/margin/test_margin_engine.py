@@ -47,7 +47,11 @@ def test_portfolio_spread_gets_credit_and_matches_reference(margin_world, fund_a
     market, book = _book(w, chain, [(3300, True, -1), (3600, True, 1)])
     assert m.initial / WAD == pytest.approx(M.portfolio(book, market), rel=1e-9)
     assert m.maintenance / WAD == pytest.approx(M.portfolio(book, market, maintenance=True), rel=1e-9)
-    pnl = w.engine.scenario_pnl(writer, 0)
+    # The scenario PnL the engine's check uses: RiskArrays on the account's book and WETH.
+    positions = [(q.id, q.amount) for q in w.engine.positions(writer, 0)]
+    book_ = w.protocol.risk_arrays.evaluate(positions, w.engine.account(writer, 0)[2],
+                                           w.protocol.oracle.price()[0], False, True)
+    pnl = book_.pnl
     ref = M.scenario_pnl(book, market)
     assert [x / WAD for x in pnl] == pytest.approx(ref, abs=1e-6)
     # The spread needs far less than the naked short in cross margin.
