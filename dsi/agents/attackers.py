@@ -24,6 +24,18 @@ def account_value(p, who, sub, price: float, marks: dict) -> float:
     return value
 
 
+def fund_taker_account(p, who, sub: int, approve_fund: bool = True) -> None:
+    """A cross-mode account of `who` holding 1M USD, from 2M USD minted to its wallet, to take
+    liquidated books into; with `approve_fund`, the insurance fund may pull its fee share from
+    the wallet."""
+    p.usd.mint(who, 2_000_000 * 10**6, sender=p.deployer)
+    p.usd.approve(p.engine.address, 2**256 - 1, sender=who)
+    p.engine.deposit(sub, 1_000_000 * 10**6, 0, sender=who)
+    p.engine.set_mode(sub, 1, sender=who)
+    if approve_fund:
+        p.usd.approve(p.insurance_fund.address, 2**256 - 1, sender=who)
+
+
 def open_levered_short(p, who, sub: int, series_id: int, lots: int, leverage: float = 1.02) -> None:
     """A cross account short `lots` of `series_id`, funded at `leverage` x initial margin: the
     account an attacker would like to drain at a manipulated price."""

@@ -19,8 +19,8 @@ when refused.
 from __future__ import annotations
 
 from dsi.agents.arbitrageur import amount_to_price
-from dsi.agents.attackers import (FlashPumpAttacker, account_value, dump_to_wallet, open_levered_short,
-                                  pump_from_wallet, wallet_value)
+from dsi.agents.attackers import (FlashPumpAttacker, account_value, dump_to_wallet, fund_taker_account,
+                                  open_levered_short, pump_from_wallet, wallet_value)
 from dsi.metrics import STATUS, marks, measure
 from dsi.scenarios import Result
 from dsi.scenarios.grading import liquidation_metrics
@@ -51,14 +51,8 @@ TAKER_SUB = 2  # the attacker's taker account for liquidation attempts
 
 def _prepare_taker(world) -> None:
     """Under a liquidation mechanism the attacker funds a taker account and approves the fund."""
-    p = world.p
-    if world.keeper.mechanism == "none":
-        return
-    p.usd.mint(p.attacker, 2_000_000 * 10**6, sender=p.deployer)
-    p.usd.approve(p.engine.address, 2**256 - 1, sender=p.attacker)
-    p.engine.deposit(TAKER_SUB, 1_000_000 * 10**6, 0, sender=p.attacker)
-    p.engine.set_mode(TAKER_SUB, 1, sender=p.attacker)
-    p.usd.approve(p.insurance_fund.address, 2**256 - 1, sender=p.attacker)
+    if world.keeper.mechanism != "none":
+        fund_taker_account(world.p, world.p.attacker, TAKER_SUB)
 
 
 def _try_liquidations(world) -> tuple[int, list]:

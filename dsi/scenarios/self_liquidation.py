@@ -26,7 +26,7 @@ keeper incentive it may collect is never more than that); attacker PnL <= 0. Und
 
 from __future__ import annotations
 
-from dsi.agents.attackers import account_value, open_levered_short, wallet_value
+from dsi.agents.attackers import account_value, fund_taker_account, open_levered_short, wallet_value
 from dsi.metrics import measure
 from dsi.scenarios import Result
 from dsi.scenarios.world import build_world
@@ -83,15 +83,9 @@ def run(ctx, name: str = "donate_self_liquidate", backend_kind: str = "revm", di
     p, chain, who = world.p, world.chain, world.p.attacker
     put = world.series[(0.9, False)]
     open_levered_short(p, who, A, put, 10)
-    d = p.deployer
-    p.usd.mint(who, 2_000_000 * 10**6, sender=d)
-    p.weth.mint(who, 10 * WAD, sender=d)
-    p.usd.approve(p.engine.address, 2**256 - 1, sender=who)
-    p.engine.deposit(B, 1_000_000 * 10**6, 0, sender=who)
-    p.engine.set_mode(B, 1, sender=who)
+    p.weth.mint(who, 10 * WAD, sender=p.deployer)
     has_fund = ctx.mechanism != "none"
-    if has_fund:
-        p.usd.approve(p.insurance_fund.address, 2**256 - 1, sender=who)  # the fund's fee on takes
+    fund_taker_account(p, who, B, approve_fund=has_fund)  # the fund's fee share on takes
     ledger = Ledger(world, ctx.params.keeper_gas_gwei)
     r = Result(name, ctx.mechanism, backend.name)
     r.steps.append(measure(world))
