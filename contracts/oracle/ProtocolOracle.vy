@@ -12,14 +12,17 @@
         - FRESH (0): the feed is fresh (younger than `max_age`) and agrees
           with the TWAP within `max_deviation`, or disagrees with the TWAP
           but agrees with spot (the market gapped; two independent sources
-          agree). Price: the feed.
+          agree). Price: the feed. When spot is more than
+          `max_spot_deviation` off the TWAP, the feed must also confirm spot
+          within `max_spot_deviation` (a fast market: both moved).
         - STALE (1): the feed is stale or broken and the TWAP is unavailable.
           Price: the last good price.
         - DEVIANT (2): a source disagrees: the feed with both TWAP and spot
           (a bad print, e.g. Coinbase DAI 2020: price = the last good price,
           the print is rejected), or spot with the TWAP by more than
-          `max_spot_deviation` (a pump, or a market moving faster than the
-          TWAP: price = the feed, or the TWAP if the feed is stale).
+          `max_spot_deviation` while the feed does not confirm spot within
+          it (a pump: spot moved alone; price = the feed), or, with the
+          feed stale, spot with the TWAP (price = the TWAP).
         - FALLBACK (3): the feed is stale or broken, the TWAP is available
           and agrees with spot. Price: the TWAP.
         - FROZEN (4): the owner froze the oracle. Price: the last good price.
@@ -385,9 +388,12 @@ def _read() -> Reading:
         if not twap_ok and not feed_vs_spot_ok:
             # No history to judge by, and spot disagrees: do not trust it.
             return self._last_good(STATUS_DEVIANT)
-        if not spot_agrees and feed_vs_twap_ok:
-            # Spot is off the TWAP (a pump, or a fast market): the feed is
-            # consistent with history, but flag it.
+        if not spot_agrees and feed_vs_twap_ok and (spot == 0 or self._deviates(f, spot, (cfg >> 129) & U64)):
+            # Spot is off the TWAP and the feed does not follow it: spot
+            # moved alone (a pump). The feed is consistent with history,
+            # but flag it. When the feed confirms spot within
+            # max_spot_deviation, both independent sources moved: a fast
+            # market, FRESH (the guard is monotone in the size of a move).
             return Reading(price=f, status=STATUS_DEVIANT, source=SOURCE_FEED, as_of=updated_at)
         return Reading(price=f, status=STATUS_FRESH, source=SOURCE_FEED, as_of=updated_at)
 

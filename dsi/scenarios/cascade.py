@@ -23,7 +23,7 @@ the shock), oracle status per block.
 Pass criteria (feed = market):
 - the spiral is bounded: the lowest price the protocol uses stays within 2 x max_spot_deviation
   of the market, however far the flow pushes the pool (the feed anchors it; the oracle flags a
-  pool that runs off its TWAP as DEVIANT and liquidation waits for FRESH);
+  pool that runs off its TWAP without the feed as DEVIANT and liquidation waits for FRESH);
 - it ends: by the last block no account is liquidatable at a usable price, or the keeper has
   stopped because further takes do not pay;
 - and the checks every liquidation run passes (no sale at zero, resets re-anchor, the fund's

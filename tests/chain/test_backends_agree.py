@@ -64,9 +64,10 @@ def test_same_scenario_same_numbers_on_ape_boa_and_revm(on_ape):
     on_anvil = small_scenario(on_ape)
     assert small_scenario(boa_backend()) == on_anvil
     assert small_scenario(revm_backend()) == on_anvil
-    # and the scenario did something: feed and market at 2,700 (10% off the 30-minute TWAP,
-    # flagged DEVIANT), the put moved towards the money, maintenance margin rose
-    assert on_anvil["oracle"] == (2_700 * WAD, 2)
+    # and the scenario did something: feed and market at 2,700 (10% off the 30-minute TWAP, the
+    # feed confirming spot: a fast market, FRESH), the put moved towards the money, maintenance
+    # margin rose
+    assert on_anvil["oracle"] == (2_700 * WAD, 0)
     assert on_anvil["margin_after"][2] > on_anvil["margin_before"][2] > 0
     assert on_anvil["elapsed"] == 30 * 60 + 120
 

@@ -23,6 +23,24 @@ def test_feed_update_within_deviation_is_fresh(protocol, build_history):
     assert protocol.oracle.price() == (3_090 * WAD, FRESH)
 
 
+def test_fast_market_is_fresh_a_pump_is_deviant(protocol, build_history):
+    """The spot-vs-TWAP guard is monotone in the size of a move: with the feed following spot, a
+    3%, 7% or 12% drop below the 30-minute TWAP is FRESH at the feed price (two independent
+    sources moved: a fast market, and liquidation must not wait for the TWAP); spot moving alone
+    by 7% (the feed still at the TWAP) is DEVIANT at the feed price (a pump or a dump)."""
+    o = protocol.oracle
+    build_history(1_800)
+    protocol.feed.submit(3_000 * WAD, sender=protocol.reporter)
+    assert o.price() == (3_000 * WAD, FRESH)
+    trade_to_price(protocol, 2_790 * WAD)  # spot alone -7%
+    assert o.price() == (3_000 * WAD, DEVIANT)
+    for price in (2_910, 2_790, 2_640):  # -3%, -7%, -12%: the feed follows
+        trade_to_price(protocol, price * WAD)
+        protocol.feed.submit(price * WAD, sender=protocol.reporter)
+        assert abs(protocol.twap.twap(o.twap_window()) - 3_000 * WAD) < 30 * WAD  # the TWAP lags
+        assert o.price() == (price * WAD, FRESH), price
+
+
 def test_stale_feed_falls_back_to_twap(protocol, build_history):
     """Past max_age the feed is ignored and the TWAP (with enough history) is the price."""
     build_history(3_660)
