@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dsi.reference.liquidation import reserve_payout
+
 WAD = 10**18
 USD = 10**6
 MAX_PAY = 2**255 - 1
@@ -117,9 +119,7 @@ class Keeper:
         held = fund.reserves(owner, sub) if hasattr(fund, "reserves") else 0
         if not held:
             return 0.0
-        paid = held * fraction // WAD
-        if starter_is_other:
-            paid -= paid * 2 // 5
+        paid, _ = reserve_payout(held, fraction, starter_is_other)
         return paid / WAD * self.p.oracle.price()[0] / WAD
 
     # --- acting -------------------------------------------------------------
