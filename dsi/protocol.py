@@ -248,6 +248,7 @@ def deploy(project, accounts, params: Params | None = None) -> Protocol:
         to_wad(params.strike_band_min), to_wad(params.strike_band_max), to_wad(params.min_option_size),
         sender=d,
     )
+    oracle.set_registry(series.address, sender=d)  # listing registers the expiries that may settle
     vault = project.OptionsVault.deploy(series.address, sender=d)
     option_token.set_minter(vault.address, True, sender=d)
     option_token.set_minter(series.address, True, sender=d)  # burns on redemption

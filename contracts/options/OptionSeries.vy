@@ -24,8 +24,11 @@
         smallest position (in option units) writers' contracts accept.
 
         Settlement: from expiry anyone may `settle(id)`: the oracle fixes
-        the settlement TWAP of the expiry (once, for every series of that
-        expiry), the payoff is fixed, and so are the supply of longs
+        the settlement price of the expiry (once, for every series of that
+        expiry: the feed at expiry cross-checked against the pool, see
+        ProtocolOracle; while they disagree the oracle defers and this
+        reverts "series: settlement deferred"; listing registers the
+        expiry with the oracle, the only expiries it settles), the payoff is fixed, and so are the supply of longs
         (no mint or burn happens after expiry before redemption) and
         total_owed_value = floor(payoff * supply / 1e18).
 
@@ -265,6 +268,7 @@ def list_series(strike: uint256, expiry: uint256, is_call: bool, is_american: bo
     self._series[id] = IOptionSeries.Series(strike=strike, expiry=expiry, is_call=is_call, is_american=is_american)
     assert strike < 2 ** 128, "series: strike out of band"
     self.terms[id] = strike | (expiry << 128) | (convert(is_call, uint256) << 192)
+    extcall oracle.register_expiry(expiry)
     log SeriesListed(id=id, strike=strike, expiry=expiry, is_call=is_call, is_american=is_american, lister=msg.sender)
     return id
 
@@ -469,6 +473,7 @@ def _settle(id: uint256) -> Settlement:
     assert terms.expiry != 0, "series: unknown series"
     assert block.timestamp >= terms.expiry, "series: not expired"
     price: uint256 = extcall oracle.settle(terms.expiry)
+    assert price != 0, "series: settlement deferred"
     payoff: uint256 = self._payoff(terms.strike, price, terms.is_call)
     supply: uint256 = staticcall option_token.total_supply(id)
     s = Settlement(settled=True, price=price, payoff=payoff, supply=supply, total_owed=payoff * supply // WAD)

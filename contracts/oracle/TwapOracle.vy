@@ -48,6 +48,7 @@ WINDOW_MAX: constant(uint256) = 7 * 86_400
 TS_SHIFT: constant(uint256) = 216
 CUM_MASK: constant(uint256) = (1 << 216) - 1
 MASK16: constant(uint256) = 65_535
+MAX_PARTS: constant(uint256) = 32
 
 pool: public(immutable(ISpotPool))
 
@@ -190,6 +191,51 @@ def twap_between(start: uint256, end: uint256) -> uint256:
     assert end <= block.timestamp, "twap: interval in the future"
     assert start >= self._oldest_ts(), "twap: history shorter than window"
     return (self._cumulative_at(end) - self._cumulative_at(start)) // (end - start)
+
+
+@view
+@external
+def median_twap(start: uint256, end: uint256, parts: uint256) -> uint256:
+    """
+    @notice The median of the `parts` sub-window TWAPs that split [start,
+            end] evenly (the mean of the middle two, rounded down, for an
+            even count), WAD USD per WETH. Used as the pool's settlement
+            reference: a price held for k blocks moves at most k of the
+            sub-windows, so while k < parts / 2 the median stays between
+            untouched sub-windows whatever the size of the move (an
+            arithmetic mean moves by (r - 1) x k x blocktime / window).
+            The guarantee assumes an observation at least every sub-window
+            (keepers `update` every block): a trade inside an unobserved
+            gap is spread over the sub-windows the gap spans. Gas ~8k per
+            sub-window (one interpolated cumulative per boundary).
+    @param parts 2 .. 32; end - start must be >= parts seconds.
+    """
+    assert parts >= 2 and parts <= MAX_PARTS, "twap: parts out of bounds"
+    assert end <= block.timestamp, "twap: interval in the future"
+    assert end >= start + parts, "twap: interval too short"
+    assert start >= self._oldest_ts(), "twap: history shorter than window"
+    values: uint256[MAX_PARTS] = empty(uint256[MAX_PARTS])
+    t0: uint256 = start
+    c0: uint256 = self._cumulative_at(start)
+    for i: uint256 in range(1, MAX_PARTS + 1):
+        if i > parts:
+            break
+        t1: uint256 = start + (end - start) * i // parts
+        c1: uint256 = self._cumulative_at(t1)
+        v: uint256 = (c1 - c0) // (t1 - t0)
+        # insertion into the sorted prefix values[0 .. i - 1)
+        j: uint256 = i - 1
+        for _: uint256 in range(MAX_PARTS):
+            if j == 0 or values[j - 1] <= v:
+                break
+            values[j] = values[j - 1]
+            j -= 1
+        values[j] = v
+        t0 = t1
+        c0 = c1
+    if parts % 2 == 1:
+        return values[parts // 2]
+    return (values[parts // 2 - 1] + values[parts // 2]) // 2
 
 
 @view

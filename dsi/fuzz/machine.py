@@ -491,6 +491,16 @@ class ProtocolMachine(RuleBasedStateMachine):
             step = min(6 * 3_600, expiry + 60 - self.chain.timestamp) if expiry - self.chain.timestamp > 3_600 else 60
             self.chain.mine(deltatime=max(step, 12))
             p.twap.update(sender=p.keeper)
+        # The reporter reports the market just after expiry: the settlement price is the feed's
+        # at expiry, cross-checked against the pool's median TWAP (deferred while they disagree).
+        p.feed.submit(p.pool.spot_price(), sender=p.reporter)
+        self.bad_print_value = None
+        p.oracle.settle(expiry, sender=p.keeper)
+        if p.oracle.settlement_price(expiry) == 0:
+            self.chain.mine(deltatime=p.oracle.settlement_delay())
+            p.feed.submit(p.pool.spot_price(), sender=p.reporter)
+            p.oracle.poke(sender=p.keeper)
+            p.oracle.settle(expiry, sender=p.keeper)
         ids = [i for i in self.all_ids if self.terms[i][1] == expiry]
         for sid in ids:
             p.series.settle(sid, sender=p.keeper)

@@ -149,6 +149,12 @@ def holders(world) -> list:
     return out + list(world.extra.get("accounts", []))
 
 
+def _settled(p, expiry: int) -> bool:
+    """Try to fix the expiry's settlement price (the oracle returns 0 while deferred)."""
+    p.oracle.settle(expiry, sender=p.keeper)
+    return p.oracle.settlement_price(expiry) != 0
+
+
 def expire_and_settle(world, accounts=None, dt: int = 1_800) -> dict:
     """Run the market to the expiry (the arbitrageur holding the pool at `world.market`, the
     keeper observing every `dt` seconds, a minute apart around expiry so the settlement TWAP is
@@ -161,6 +167,12 @@ def expire_and_settle(world, accounts=None, dt: int = 1_800) -> dict:
         left = world.expiry + 120 - chain.timestamp
         world.step(world.market, min(dt, left) if left > 2 * world.p.params.twap_window else min(60, left))
     accounts = accounts if accounts is not None else holders(world)
+    if not _settled(p, world.expiry):
+        # Deferred (the feed at expiry and the pool's median TWAP disagree, or the feed was out):
+        # the market runs on until the oracle's delay has passed, then the median rule settles.
+        while chain.timestamp < world.expiry + p.oracle.settlement_delay():
+            world.step(world.market, min(3_600, world.expiry + p.oracle.settlement_delay() - chain.timestamp))
+        assert _settled(p, world.expiry), "settlement still deferred after the delay"
     for sid in world.series_info:
         p.series.settle(sid, sender=p.keeper)
     for owner, sub in accounts:

@@ -116,29 +116,6 @@ def test_feed_reporter_only_and_positive(protocol):
         protocol.feed.get_round_data(99)
 
 
-def test_settlement_fixed_once(protocol, chain, build_history):
-    build_history(1_200)
-    expiry = chain.blocks.head.timestamp + 600
-    with ape.reverts("oracle: not expired"):
-        protocol.oracle.settle(expiry, sender=protocol.keeper)
-    # Observations every 60 s through expiry, the price moving 10% down half-way.
-    build_history(300)
-    trade_to_price(protocol, 2_700 * WAD)
-    build_history(420)
-    tx = protocol.oracle.settle(expiry, sender=protocol.keeper)
-    fixed = protocol.oracle.settlement_price(expiry)
-    assert fixed == protocol.twap.twap_between(expiry - 1_800, expiry)
-    assert 2_700 * WAD < fixed < 3_000 * WAD
-    assert [log.price for log in tx.decode_logs(protocol.oracle.Settled)] == [fixed]
-    # The market moves afterwards; the settlement price does not.
-    trade_to_price(protocol, 2_000 * WAD)
-    build_history(600)
-    protocol.oracle.settle(expiry, sender=protocol.attacker)
-    assert protocol.oracle.settlement_price(expiry) == fixed
-    with ape.reverts("oracle: zero expiry"):
-        protocol.oracle.settle(0, sender=protocol.keeper)
-
-
 def test_poke_caches_the_twap_for_one_minute(protocol, chain, build_history):
     """A keeper's poke stores the TWAP; reads within 60 s use it, later reads compute it live,
     and a window change drops it."""

@@ -24,6 +24,7 @@ def _settle_insolvent_books(world, fund_capital_left: int | None):
     if world.chain.blocks.head.timestamp <= world.expiry:
         world.chain.mine(timestamp=world.expiry + 1)
     p.twap.update(sender=p.keeper)
+    p.feed.submit(p.pool.spot_price(), sender=p.reporter)  # the feed reports the market at expiry
     sid = world.ids[(2700, False)]
     for owner in (p.writer, p.attacker):
         engine.settle_position(owner, 0, sid, sender=p.keeper)

@@ -180,6 +180,7 @@ def test_settlement_short_pays_pool_and_holder_redeems(margin_world, fund_accoun
     while chain.blocks.head.timestamp < w.expiry + 60:
         chain.mine(deltatime=600)
         p.twap.update(sender=p.keeper)
+    p.feed.submit(p.pool.spot_price(), sender=p.reporter)  # the feed reports the market at expiry
     w.engine.settle_position(writer, 0, put, sender=p.keeper)
     settle = p.series.settlement_price(put)
     payoff = p.series.payoff_per_unit(put)

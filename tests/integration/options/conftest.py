@@ -88,11 +88,15 @@ class Options:
 
     def expire(self, id_: int, pool_price_wad: int | None = None) -> tuple[int, int]:
         """Optionally moves the pool first, then time to just past expiry, then settles.
-        The settlement TWAP covers only the (constant) post-trade price. Returns (S, payoff)."""
+        The settlement window covers only the (constant) post-trade price, which the feed reports
+        just after expiry. Returns (S, payoff)."""
         if pool_price_wad is not None:
             self.move_pool(pool_price_wad)
         expiry = self.terms(id_).expiry
         self.chain.mine(deltatime=expiry - self.now() + 1)
+        # The reporter reports the market at expiry: the settlement price is the feed's
+        # (the pool, untouched since, agrees: its median TWAP is the same price).
+        self.p.feed.submit(self.p.pool.spot_price(), sender=self.p.reporter)
         self.p.series.settle(id_, sender=self.p.keeper)
         return self.p.series.settlement_price(id_), self.p.series.payoff_per_unit(id_)
 
