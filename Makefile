@@ -14,7 +14,7 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.cache/ape
 # (no download from GitHub, which these machines cannot reach).
 export VVM_BINARY_PATH := $(CURDIR)/.cache/vvm
 
-.PHONY: test stress bench fuzz compile setup clean
+.PHONY: test stress bench bench-settlement fuzz compile setup clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -50,6 +50,11 @@ test: setup compile
 
 bench: setup compile
 	$(APE) run gas_report
+	$(PY) -m dsi.bench.settlement
+
+# The settlement bounds table alone (in process; reports/settlement.json).
+bench-settlement: setup compile
+	$(PY) -m dsi.bench.settlement
 
 # Invariant fuzzing, deep profile (>= 1,000,000 contract calls, in process); the quick
 # profile runs inside `make test`. Figures go to reports/fuzz.json.
