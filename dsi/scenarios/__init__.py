@@ -262,6 +262,13 @@ register(Scenario(
     ("at 500 gwei every dust account is liquidated at a profit",
      "at 1,000 gwei every dust account is liquidated at a profit"),
     "dust", backend="revm", weight=1, needs="liquidation"))
+register(Scenario(
+    "settlement_push", "Settlement push (issue 13's outside review): holding 1,000 vault calls (puts) 5% in the money, the "
+    "attacker pumps the pool x100 (/100) in the last block before expiry and unwinds at expiry, or a validator holds "
+    "x4 (/4) for the last ten blocks; then everything settles and the attacker redeems.",
+    ("one block moves the settlement price < 0.1%, ten blocks < 1%", "attacker PnL <= 0, both directions",
+     "holders paid in full"),
+    "settlement_push", backend="revm", weight=1))
 
 STANDARD_SUITE = tuple(CATALOG)
 
