@@ -150,6 +150,7 @@ def test_owner_settles_early_and_anyone_collects_the_rest_into_the_account(book)
     before = book.usd()
     tx = e.settle_position(p.buyer, 0, book.put, sender=p.buyer)
     assert tx.return_value == 0 and book.usd() == before
+    assert series.pending_claim(book.put, e.address) == 0  # before the fix: the whole claim, the engine's
     assert book.pending() == claim
     book.check_ledger()
     e.settle_position(p.writer, 0, book.put, sender=p.keeper)
