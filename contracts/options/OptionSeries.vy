@@ -80,6 +80,7 @@ exports: (ownable.owner, ownable.transfer_ownership)
 
 
 WAD: constant(uint256) = 10 ** 18
+HALF: constant(uint256) = 2 ** 128 - 1
 USD_TO_WAD: constant(uint256) = 10 ** 12  # 6-decimal USD -> WAD value
 STATUS_FRESH: constant(uint256) = 0
 
@@ -126,10 +127,11 @@ pool_weth: public(HashMap[uint256, uint256])
 funded_value: public(HashMap[uint256, uint256])
 paid_value: public(HashMap[uint256, uint256])
 redeemed_amount: public(HashMap[uint256, uint256])
-# @dev Per series, holder and account label (0 for wallets): the value
-#      redeemed into a claim and the part of it paid, WAD USD.
-claim_value: public(HashMap[uint256, HashMap[address, HashMap[bytes32, uint256]]])
-claim_paid: public(HashMap[uint256, HashMap[address, HashMap[bytes32, uint256]]])
+# @dev Per series, holder and account label (0 for wallets), one word: the
+#      value redeemed into claims | the part of it paid << 128, WAD USD (each
+#      < 2^128, "series: claim out of range"). One slot, not two: a fresh
+#      claim costs one zero-to-nonzero write (~20k gas less per redemption).
+_claims: HashMap[uint256, HashMap[address, HashMap[bytes32, uint256]]]
 
 
 event SeriesListed:
@@ -469,12 +471,32 @@ def shortfall(id: uint256) -> uint256:
 
 @view
 @external
+def claim_value(id: uint256, holder: address, account: bytes32 = empty(bytes32)) -> uint256:
+    """
+    @notice The value `holder` redeemed into claims under `account` (0: its
+            wallet claims), WAD USD.
+    """
+    return self._claims[id][holder][account] & HALF
+
+
+@view
+@external
+def claim_paid(id: uint256, holder: address, account: bytes32 = empty(bytes32)) -> uint256:
+    """
+    @notice The part of those claims paid so far, WAD USD.
+    """
+    return self._claims[id][holder][account] >> 128
+
+
+@view
+@external
 def pending_claim(id: uint256, holder: address, account: bytes32 = empty(bytes32)) -> uint256:
     """
     @notice The unpaid part of the claims `holder` redeemed under `account`
             (0: its wallet claims), WAD USD.
     """
-    return self.claim_value[id][holder][account] - self.claim_paid[id][holder][account]
+    c: uint256 = self._claims[id][holder][account]
+    return (c & HALF) - (c >> 128)
 
 
 @view
@@ -485,8 +507,9 @@ def claimable(id: uint256, holder: address, account: bytes32 = empty(bytes32)) -
             pay `holder` now, WAD USD.
     """
     s: Settlement = self.settlement[id]
-    entitled: uint256 = self._entitled(self.claim_value[id][holder][account], s.total_owed, self.funded_value[id])
-    paid: uint256 = self.claim_paid[id][holder][account]
+    c: uint256 = self._claims[id][holder][account]
+    entitled: uint256 = self._entitled(c & HALF, s.total_owed, self.funded_value[id])
+    paid: uint256 = c >> 128
     return entitled - paid if entitled > paid else 0
 
 
@@ -527,7 +550,10 @@ def _redeem(id: uint256, amount: uint256, account: bytes32) -> (uint256, uint256
     s: Settlement = self._settle(id)
     assert staticcall option_token.balanceOf(msg.sender, id) >= amount, "series: insufficient options"
     claim: uint256 = s.payoff * amount // WAD
-    self.claim_value[id][msg.sender][account] += claim
+    c: uint256 = self._claims[id][msg.sender][account]
+    value: uint256 = (c & HALF) + claim
+    assert value <= HALF, "series: claim out of range"
+    self._claims[id][msg.sender][account] = value | (c >> 128) << 128
     self.redeemed_amount[id] += amount
     extcall option_token.burn(msg.sender, id, amount)
     log Redeemed(id=id, holder=msg.sender, amount=amount, claim=claim, account=account)
@@ -553,12 +579,14 @@ def _pay_claim(id: uint256, holder: address, account: bytes32, s: Settlement) ->
          what that claim was paid, as a pro-rata share of each pool asset.
          Returns (value paid, WAD USD; USD out; WETH out).
     """
-    entitled: uint256 = self._entitled(self.claim_value[id][holder][account], s.total_owed, self.funded_value[id])
-    paid: uint256 = self.claim_paid[id][holder][account]
+    c: uint256 = self._claims[id][holder][account]
+    entitled: uint256 = self._entitled(c & HALF, s.total_owed, self.funded_value[id])
+    paid: uint256 = c >> 128
     if entitled <= paid:
         return 0, 0, 0
     value: uint256 = entitled - paid
-    self.claim_paid[id][holder][account] = entitled
+    # entitled <= the claim value < 2^128
+    self._claims[id][holder][account] = (c & HALF) | entitled << 128
     self.paid_value[id] += value
 
     pool_usd: uint256 = self.pool_usd[id]
