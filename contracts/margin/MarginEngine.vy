@@ -57,7 +57,15 @@
         up) and redeems custody longs into the account. A short whose
         collateral does not cover the payoff pays what there is and the
         rest is recorded as `bad_debt` (the liquidation issue covers it
-        with the insurance fund, then socialisation).
+        with the insurance fund, then socialisation). Custody longs redeem
+        with `OptionSeries.redeem_for` under the account's key,
+        keccak256(abi_encode(owner, sub)): what the pool cannot pay yet
+        stays a claim of that account (never of the engine as a whole),
+        which a later `settle_position` (anyone) collects into the account
+        once funding arrives. While the pool is underfunded only the owner
+        may settle its custody long: a third party could otherwise turn the
+        long, which the margin counts, into a pending claim, which it does
+        not.
 """
 
 from ethereum.ercs import IERC20
@@ -224,6 +232,13 @@ event Settled:
     id: indexed(uint256)
     paid_value: uint256
     shortfall: uint256
+
+
+event ClaimCollected:
+    owner: indexed(address)
+    sub: indexed(uint256)
+    id: indexed(uint256)
+    value: uint256  # WAD USD credited to the account
 
 
 event ShareTransferred:
@@ -471,53 +486,64 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
             account's position in `id`: a short pays payoff into the
             series pool from the account's collateral (USD first, then
             WETH at the settlement price, rounded up); custody longs are
-            redeemed into the account. Anyone may call.
-    @return uint256 The value paid (short) or received (long), WAD USD.
+            redeemed into the account (`redeem_for` under the account's
+            key: the part the pool cannot pay yet stays the account's
+            pending claim). With no position left, collects that claim
+            (`claim_for`) into the account ("series: nothing to claim",
+            "series: not settled" otherwise). Anyone may call, except that
+            while the pool is underfunded (`shortfall` != 0) only the owner
+            may settle its custody long ("margin: series underfunded"):
+            equity does not count a pending claim, so a third party must not
+            be able to swap the long's value for one.
+    @return uint256 The value paid (short) or received (long, claim), WAD USD.
     """
     acct: Account = self._load(owner, sub)
     i: uint256 = self._find(acct, id)
-    assert i < len(acct.positions), "margin: no such position"
-    amount: int256 = acct.positions[i].amount
-    extcall series.settle(id)
-    payoff: uint256 = staticcall series.payoff_per_unit(id)
-    price: uint256 = staticcall series.settlement_price(id)
-    acct = self._add(acct, id, -amount)
+    key: bytes32 = keccak256(abi_encode(owner, sub))
     value: uint256 = 0
-    if amount < 0:
-        units: uint256 = convert(-amount, uint256)
-        self.open_interest[id] -= units
-        self.total_short_units -= units
-        owed: uint256 = math._mul_div(payoff, units, c.WAD, True)  # WAD USD, rounded up
-        usd_pay: uint256 = min(acct.usd, math._ceil_div(owed, USD_TO_WAD))
-        rest: uint256 = owed - min(owed, usd_pay * USD_TO_WAD)
-        weth_pay: uint256 = min(acct.weth, math._mul_div(rest, c.WAD, price, True))
-        paid: uint256 = usd_pay * USD_TO_WAD + math._mul_div(weth_pay, price, c.WAD, False)
-        shortfall: uint256 = owed - min(owed, paid)
-        acct.usd -= usd_pay
-        acct.weth -= weth_pay
-        self.total_usd -= usd_pay
-        self.total_weth -= weth_pay
-        if usd_pay != 0 or weth_pay != 0:
-            extcall usd.approve(series.address, usd_pay)
-            extcall weth.approve(series.address, weth_pay)
-            extcall series.pay_in(id, usd_pay, weth_pay)
-        self.bad_debt += shortfall
-        self.series_bad_debt[id] += shortfall
-        self.uncovered_debt += shortfall
-        value = paid
-        log Settled(owner=owner, sub=sub, id=id, paid_value=paid, shortfall=shortfall)
+    got_usd: uint256 = 0
+    got_weth: uint256 = 0
+    if i == MAX_POSITIONS:
+        value, got_usd, got_weth = extcall series.claim_for(id, key)
+        log ClaimCollected(owner=owner, sub=sub, id=id, value=value)
     else:
-        units: uint256 = convert(amount, uint256)
-        usd_before: uint256 = staticcall usd.balanceOf(self)
-        weth_before: uint256 = staticcall weth.balanceOf(self)
-        value = extcall series.redeem(id, units)
-        got_usd: uint256 = staticcall usd.balanceOf(self) - usd_before
-        got_weth: uint256 = staticcall weth.balanceOf(self) - weth_before
-        acct.usd += got_usd
-        acct.weth += got_weth
-        self.total_usd += got_usd
-        self.total_weth += got_weth
-        log Settled(owner=owner, sub=sub, id=id, paid_value=value, shortfall=0)
+        amount: int256 = acct.positions[i].amount
+        extcall series.settle(id)
+        payoff: uint256 = staticcall series.payoff_per_unit(id)
+        price: uint256 = staticcall series.settlement_price(id)
+        acct = self._add(acct, id, -amount)
+        if amount < 0:
+            units: uint256 = convert(-amount, uint256)
+            self.open_interest[id] -= units
+            self.total_short_units -= units
+            owed: uint256 = math._mul_div(payoff, units, c.WAD, True)  # WAD USD, rounded up
+            usd_pay: uint256 = min(acct.usd, math._ceil_div(owed, USD_TO_WAD))
+            rest: uint256 = owed - min(owed, usd_pay * USD_TO_WAD)
+            weth_pay: uint256 = min(acct.weth, math._mul_div(rest, c.WAD, price, True))
+            paid: uint256 = usd_pay * USD_TO_WAD + math._mul_div(weth_pay, price, c.WAD, False)
+            shortfall: uint256 = owed - min(owed, paid)
+            acct.usd -= usd_pay
+            acct.weth -= weth_pay
+            self.total_usd -= usd_pay
+            self.total_weth -= weth_pay
+            if usd_pay != 0 or weth_pay != 0:
+                extcall usd.approve(series.address, usd_pay)
+                extcall weth.approve(series.address, weth_pay)
+                extcall series.pay_in(id, usd_pay, weth_pay)
+            self.bad_debt += shortfall
+            self.series_bad_debt[id] += shortfall
+            self.uncovered_debt += shortfall
+            value = paid
+            log Settled(owner=owner, sub=sub, id=id, paid_value=paid, shortfall=shortfall)
+        else:
+            if msg.sender != owner:
+                assert staticcall series.shortfall(id) == 0, "margin: series underfunded"
+            value, got_usd, got_weth = extcall series.redeem_for(id, convert(amount, uint256), key)
+            log Settled(owner=owner, sub=sub, id=id, paid_value=value, shortfall=0)
+    acct.usd += got_usd
+    acct.weth += got_weth
+    self.total_usd += got_usd
+    self.total_weth += got_weth
     self._store(owner, sub, acct)
     return value
 

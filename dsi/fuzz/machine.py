@@ -40,6 +40,8 @@ ENGINE_REASONS = {
     "margin: unknown mode", "margin: unknown series", "margin: insolvency outstanding",
     "erc1155: insufficient balance for transfer", "erc1155: burn amount exceeds balance",
     "erc20: transfer amount exceeds balance",
+    # settle_position: a third party may not settle a custody long while its pool is underfunded
+    "margin: series underfunded",
 }
 VAULT_REASONS = {
     "vault: expired", "vault: below min size", "vault: series exhausted", "vault: zero shares",
@@ -506,10 +508,16 @@ class ProtocolMachine(RuleBasedStateMachine):
             p.series.settle(sid, sender=p.keeper)
             self.settled_series.add(sid)
         self.settled_prices.setdefault(expiry, p.oracle.settlement_price(expiry))
+        # The keeper in account order, longs before shorts as they come (the order that used to
+        # strand a custody long's claim with the engine); a custody long it is refused for (its
+        # pool underfunded) is settled by its owner, who takes the partial payment now.
         for owner, sub in sorted(self.accounts):
             for sid, _amount in list(p.engine.positions(owner, sub)):
                 if sid in ids:
-                    p.engine.settle_position(owner, sub, sid, sender=p.keeper)
+                    ok, _ = self._call("settle_position", ENGINE_REASONS, p.engine.settle_position, owner, sub, sid,
+                                       sender=p.keeper)
+                    if not ok:
+                        p.engine.settle_position(owner, sub, sid, sender=owner)
         for sid in ids:
             if p.engine.series_bad_debt(sid):
                 before = p.insurance_fund.capital()
@@ -517,6 +525,13 @@ class ProtocolMachine(RuleBasedStateMachine):
                                    sid, sender=p.keeper)
                 if ok:
                     self.settlement_cover_paid += before - p.insurance_fund.capital()
+        # Anyone collects what the later funding (the other shorts, the fund) added to those claims.
+        from dsi.reference.options import engine_account
+        for owner, sub in sorted(self.accounts):
+            for sid in ids:
+                if p.series.claimable(sid, p.engine.address, engine_account(owner, sub)):
+                    self._call("collect_claim", set(), p.engine.settle_position, owner, sub, sid, sender=p.keeper)
+                    assert p.series.claimable(sid, p.engine.address, engine_account(owner, sub)) == 0
         for role in ROLES:
             who = self.w.actors[role]
             for sid in ids:
@@ -668,6 +683,48 @@ class ProtocolMachine(RuleBasedStateMachine):
             weth += p.series.pool_weth(sid)
         assert p.usd.balanceOf(p.series.address) >= usd
         assert p.weth.balanceOf(p.series.address) >= weth
+
+    @invariant()
+    def settlement_claims_reach_their_holders(self):
+        """Every settled series' claims are held by holders that can pass them on: the wallets
+        that redeemed (claim) and the engine under each account's key (settle_position collects
+        into the account), never by the engine under its own account 0. For each holder, paid +
+        claimable == its entitlement, claim x min(funded, owed) / owed rounded down (its whole
+        claim once the pool is funded), exactly; together they were paid exactly what the pool
+        paid, and the pool holds what is claimable now. Their claims add up to the payoff of the
+        longs redeemed, floor(payoff x redeemed / 1e18), less the floor of each redemption: under
+        1 wei (WAD USD) each, and this machine redeems each (holder, series) once, so at most
+        one wei per holder."""
+        self._count("settlement_claims_reach_their_holders")
+        from dsi.reference.options import WALLET, engine_account, entitled_units
+
+        p, s, engine = self.p, self.p.series, self.p.engine.address
+        keys = [(self.w.actors[r], WALLET) for r in ROLES]
+        keys += [(engine, engine_account(owner, sub)) for owner, sub in sorted(self.accounts)]
+        for sid in self.settled_series:
+            assert s.claim_value(sid, engine, WALLET) == 0, f"series {sid}: a claim held by the engine itself"
+            payoff = s.payoff_per_unit(sid)
+            if payoff == 0:
+                assert s.paid_value(sid) == 0
+                continue
+            owed, funded = s.total_owed_value(sid), s.funded_value(sid)
+            claims = paid = entitled = claimable = 0
+            for holder, account in keys:
+                c = s.claim_value(sid, holder, account)
+                if c == 0:
+                    continue
+                got, now = s.claim_paid(sid, holder, account), s.claimable(sid, holder, account)
+                e = entitled_units(c, owed, funded)
+                assert got <= e and got + now == e, f"series {sid}: paid {got} + claimable {now} != entitled {e}"
+                claims, paid, entitled, claimable = claims + c, paid + got, entitled + e, claimable + now
+            assert paid == s.paid_value(sid), f"series {sid}: paid to someone else than its holders"
+            if funded >= owed:
+                assert entitled == claims
+            redeemed = payoff * s.redeemed_amount(sid) // WAD
+            assert redeemed - len(keys) <= claims <= redeemed, \
+                f"series {sid}: holders' claims {claims} vs redeemed payoff {redeemed}"
+            pool = s.pool_usd(sid) * USD_TO_WAD - (-s.pool_weth(sid) * s.settlement_price(sid) // WAD)  # WETH up
+            assert pool >= claimable, f"series {sid}: pool {pool} < claimable {claimable}"
 
     @invariant()
     def bad_debt_only_grows(self):

@@ -14,6 +14,9 @@ Written from the specification, not from the Vyper code. Two layers:
 with pro-rata assignment done the obvious O(writers) way: every exercise reduces every writer's
 outstanding by the same fraction. The contract does the same in O(1) with shares and an
 accumulator, rounding to integers; the two must agree to within a few wei.
+
+`SettlementPoolModel` is one series' settlement pool with the contract's integer rounding and
+claims keyed by (holder, account): the contract must agree with it exactly.
 """
 
 from __future__ import annotations
@@ -191,3 +194,78 @@ class AssignmentModel:
         returned = b.locked - owed + b.free
         self.writers[writer] = WriterBook()
         return owed, returned
+
+
+# --- exact model of one series' settlement pool ---------------------------------------------
+
+
+@dataclass
+class SettlementPoolModel:
+    """One settled series' pool with the contract's integer rounding: pay-ins credited at the
+    settlement price (`pool_credit_units`), claims keyed by (holder, account) -- `account` the
+    custodian's sub-ledger label, 0 for a wallet -- each entitled to claim * min(funded, owed) /
+    owed rounded down (`entitled_units`), payments a pro-rata share of each pool asset
+    (`split_units`). A claim is paid to its holder only: `redeem` and `claim` return what
+    (holder, account) receives. `owed` is total_owed_value, fixed at settlement."""
+
+    price: int
+    payoff: int
+    owed: int
+    usd: int = 0
+    weth: int = 0
+    funded: int = 0
+    paid: int = 0
+    claims: dict = field(default_factory=dict)  # (holder, account) -> [claim value, paid]
+
+    def pay_in(self, usd: int, weth: int) -> int:
+        value = pool_credit_units(usd, weth, self.price)
+        self.usd += usd
+        self.weth += weth
+        self.funded += value
+        return value
+
+    def redeem(self, holder, account: bytes, amount: int) -> tuple[int, int, int]:
+        """Burn `amount` longs into a claim of (holder, account); returns (value, usd, weth) paid now."""
+        entry = self.claims.setdefault((holder, account), [0, 0])
+        entry[0] += claim_units(self.payoff, amount)
+        return self._pay(holder, account)
+
+    def claim(self, holder, account: bytes) -> tuple[int, int, int]:
+        """What later funding adds; raises ValueError("series: nothing to claim") when nothing."""
+        out = self._pay(holder, account)
+        if out[0] == 0:
+            raise ValueError("series: nothing to claim")
+        return out
+
+    def pending(self, holder, account: bytes) -> int:
+        value, paid = self.claims.get((holder, account), (0, 0))
+        return value - paid
+
+    def claimable(self, holder, account: bytes) -> int:
+        value, paid = self.claims.get((holder, account), (0, 0))
+        return max(entitled_units(value, self.owed, self.funded) - paid, 0)
+
+    def _pay(self, holder, account: bytes) -> tuple[int, int, int]:
+        entry = self.claims.setdefault((holder, account), [0, 0])
+        entitled = entitled_units(entry[0], self.owed, self.funded)
+        if entitled <= entry[1]:
+            return 0, 0, 0
+        value = entitled - entry[1]
+        entry[1] = entitled
+        self.paid += value
+        u, w = split_units(self.usd, self.weth, self.price, value)
+        self.usd -= u
+        self.weth -= w
+        return value, u, w
+
+
+WALLET = bytes(32)  # the account label of a wallet's own claims
+
+
+def engine_account(owner, sub: int) -> bytes:
+    """The label the margin engine redeems an account's custody longs under:
+    keccak256(abi_encode(owner, sub)), 32 bytes."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return keccak(encode(["address", "uint256"], [str(getattr(owner, "address", owner)), sub]))

@@ -158,10 +158,12 @@ def _settled(p, expiry: int) -> bool:
 def expire_and_settle(world, accounts=None, dt: int = 1_800) -> dict:
     """Run the market to the expiry (the arbitrageur holding the pool at `world.market`, the
     keeper observing every `dt` seconds, a minute apart around expiry so the settlement TWAP is
-    observed), settle every series, every account's positions in them (shortfalls become the
+    observed), settle every series, every account's shorts in them (shortfalls become the
     engine's `series_bad_debt`), then the insurance fund's `cover_settlement` on every series
-    with bad debt. Returns {"settlement_paid": USD units the fund paid into pools, "covered":
-    WAD, "socialised": WAD}."""
+    with bad debt, then the custody longs: the keeper settles those whose pool is funded in
+    full; where it stays underfunded (socialised), only the owner may ("margin: series
+    underfunded"), and does, taking its pro-rata share. Returns {"settlement_paid": USD units
+    the fund paid into pools, "covered": WAD, "socialised": WAD}."""
     p, chain = world.p, world.chain
     while chain.timestamp < world.expiry + 120:
         left = world.expiry + 120 - chain.timestamp
@@ -177,16 +179,20 @@ def expire_and_settle(world, accounts=None, dt: int = 1_800) -> dict:
         p.series.settle(sid, sender=p.keeper)
     for owner, sub in accounts:
         for pos in list(p.engine.positions(owner, sub)):
-            if pos.id in world.series_info:
+            if pos.id in world.series_info and pos.amount < 0:
                 p.engine.settle_position(owner, sub, pos.id, sender=p.keeper)
     out = {"settlement_paid": 0, "covered": 0, "socialised": 0}
-    if "insurance_fund" not in p.extra:
-        return out
-    fund = p.insurance_fund
-    for sid in world.series_info:
-        if p.engine.series_bad_debt(sid):
-            before = fund.capital()
-            fund.cover_settlement(sid, sender=p.keeper)
-            out["settlement_paid"] += before - fund.capital()
-    out["covered"], out["socialised"] = fund.covered(), fund.socialised()
+    fund = p.extra.get("insurance_fund")
+    if fund is not None:
+        for sid in world.series_info:
+            if p.engine.series_bad_debt(sid):
+                before = fund.capital()
+                fund.cover_settlement(sid, sender=p.keeper)
+                out["settlement_paid"] += before - fund.capital()
+        out["covered"], out["socialised"] = fund.covered(), fund.socialised()
+    for owner, sub in accounts:
+        for pos in list(p.engine.positions(owner, sub)):
+            if pos.id in world.series_info:
+                who = p.keeper if p.series.shortfall(pos.id) == 0 else owner
+                p.engine.settle_position(owner, sub, pos.id, sender=who)
     return out

@@ -13,6 +13,7 @@ NAMED_INVARIANTS = {
     "risk_increasing_action_leaves_initial_margin", "healthy_accounts_are_not_liquidatable",
     "fund_accounting_closes", "bad_debt_is_covered_plus_socialised", "value_under_auction_within_cap",
     "only_accounts_below_maintenance_are_liquidatable", "taker_meets_initial_margin_after_take",
+    "settlement_claims_reach_their_holders",
 }
 
 

@@ -55,3 +55,36 @@ def test_assignment_model_conserves_options_and_collateral():
     assert paid == 500 * 2 * 10**6
     # Freed per exercised put: K - (K - P) = P = 2,500 USD, split 3:1.
     assert m.book("a").free == Fraction(3, 4) * 2 * 2_500 * 10**6
+
+
+def test_pool_model_keyed_claims_are_order_independent_and_never_overpay():
+    """`SettlementPoolModel`: the same claims, redeemed in any order and under any labels, end
+    with the same entitlement each; the pool never pays more than was funded; a label's claim is
+    paid only to its holder; fully funded, every claim is paid in full."""
+    S, payoff = 3_300 * WAD, 300 * WAD
+    keys = [("h1", ref.WALLET), ("h1", ref.engine_account("0x" + "11" * 20, 0)),
+            ("h2", ref.engine_account("0x" + "11" * 20, 0)), ("h3", ref.engine_account("0x" + "11" * 20, 1))]
+    units = [WAD, 2 * WAD, WAD // 3, 5 * WAD]
+    owed = ref.claim_units(payoff, sum(units))
+    rng = random.Random(3)
+    finals = []
+    for _ in range(20):
+        pool = ref.SettlementPoolModel(price=S, payoff=payoff, owed=owed)
+        pool.pay_in(500 * 10**6, 10**17)
+        order = list(range(len(keys)))
+        rng.shuffle(order)
+        received = dict.fromkeys(keys, 0)
+        for i in order:
+            received[keys[i]] += pool.redeem(*keys[i], units[i])[0]
+            assert pool.paid <= pool.funded
+        finals.append(tuple(received[k] for k in keys))
+        # Nobody else's key can claim: a holder's claim under another holder's label is zero.
+        assert pool.claimable("h2", ref.WALLET) == 0 and pool.pending("h3", keys[1][1]) == 0
+        pool.pay_in(-(-(owed - pool.funded) // 10**12), 0)  # funded in full
+        for i, k in enumerate(keys):
+            received[k] += pool.claim(*k)[0]
+            assert received[k] == ref.claim_units(payoff, units[i]) and pool.pending(*k) == 0
+        with pytest.raises(ValueError, match="series: nothing to claim"):
+            pool.claim(*keys[0])
+        assert pool.paid <= pool.funded
+    assert len(set(finals)) == 1
