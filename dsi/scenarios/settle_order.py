@@ -39,7 +39,7 @@ from dsi.scenarios import Result
 from dsi.scenarios.grading import liquidation_metrics, series as chart_series
 from dsi.scenarios.settlement import (account_collateral, cover_bad_debt, redeem_wallet, settle_expiry,
                                       wallet_usd)
-from dsi.scenarios.world import build_world
+from dsi.scenarios.world import build_world, holders
 
 WAD = 10**18
 SPOT = 3_000.0
@@ -114,10 +114,12 @@ def run_order(world, path: str, order: str) -> dict:
     first_ok, first_why = None, ""
     if first is not None:
         first_ok, first_why = chain.attempt(p.engine.settle_position, p.buyer, CUSTODY_SUB, sid, sender=first)
-    # the shorts pay in, the fund covers what it can
-    for a in world.book:
-        if any(pos.id == sid for pos in p.engine.positions(p.writer, a.sub)):
-            p.engine.settle_position(p.writer, a.sub, sid, sender=p.keeper)
+    # the shorts pay in (the book's accounts, the keeper's taker account if it took one), the
+    # fund covers what it can
+    custody = {(p.buyer, CUSTODY_SUB), (p.attacker, CUSTODY_SUB)}
+    for owner, sub in holders(world):
+        if (owner, sub) not in custody and any(pos.id == sid for pos in p.engine.positions(owner, sub)):
+            p.engine.settle_position(owner, sub, sid, sender=p.keeper)
     p.vault.settle_writer(sid, p.writer, sender=p.keeper)
     fund_paid = cover_bad_debt(world)
     # the holders: the attacker settles its own custody long, the buyer its account (or collects)
