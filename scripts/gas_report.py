@@ -70,7 +70,7 @@ def cli(network, points, only):
         t0 = time.perf_counter()
         settlement_rows = settlement_bench.measure()
         seconds = time.perf_counter() - t0
-        click.echo("\nSettlement under pool pushes, in process (revm), " + f"{len(settlement_rows)} rows in {seconds:.1f} s:")
+        click.echo(f"\nSettlement under pool pushes, in process (revm), {len(settlement_rows)} rows in {seconds:.1f} s:")
         click.echo(settlement_bench.table(settlement_rows))
         path = settlement_bench.write(settlement_rows, seconds)
         click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")

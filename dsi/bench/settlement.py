@@ -119,12 +119,14 @@ def table(rows: list[dict]) -> str:
     out = [f"Settlement bounds ({GOAL_TEXT}); the attacker at the open-interest cap ({size} options a leg)", "",
            head, "| " + " | ".join("---" for _ in range(10)) + " |"]
     for x in rows:
+        rule = x["rule"] + (f" (+{x['waited_s']:,} s)" if x["deferred"] else "")
         out.append(f"| {x['section']} | {x['push']} | {x['blocks']} | {x['settled']:,.2f} | {x['true']:,.2f} "
-                   f"| {x['move_pct']:+.4f} | {x['rule']}{' (+%ss)' % format(x['waited_s'], ',') if x['deferred'] else ''} "
+                   f"| {x['move_pct']:+.4f} | {rule} "
                    f"| {x['attacker_pnl_usd']:+,.0f} | {x['push_cost_usd']:,.0f} | {x['old_rule_move_pct']:+.4f} |")
     v = verdict(rows)
     out.append("")
-    out.append(f"largest move: one block {v['one_block_max_move']:.4%}, up to ten blocks {v['ten_block_max_move']:.4%}; "
+    out.append(f"largest move: one block {v['one_block_max_move']:.4%}, up to ten blocks "
+               f"{v['ten_block_max_move']:.4%}; "
                f"best attacker PnL {v['best_attacker_pnl_usd']:+,.0f} USD; deferred rows {v['deferred_rows']}: goal "
                f"{'MET' if v['met'] else 'NOT met'}")
     return "\n".join(out)

@@ -272,8 +272,8 @@ register(Scenario(
      "holders paid in full (the payoff at the true price, nothing pending)"),
     "settlement_push", backend="revm", weight=1))
 register(Scenario(
-    "settle_order_grief", "Settlement order grief (issue 13's outside review): the buyer holds custody longs in a margin "
-    "account; the attacker (or an innocent keeper, or the owner itself) settles that custody long before the writers "
+    "settle_order_grief", "Settlement order grief (issue 13's outside review): the buyer holds custody longs in a "
+    "margin account; the attacker (or an innocent keeper, or the owner itself) settles that custody long before the writers "
     "(engine accounts, the vault) pay in, with all writers solvent and with one insolvent (the fund covers; under none "
     "the loss is socialised); then the shorts pay in and every holder settles, collects and redeems.",
     ("writers solvent: every holder paid in full (wallet + account + claims collected)",

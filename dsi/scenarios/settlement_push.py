@@ -283,6 +283,7 @@ def run(ctx, name: str = "settlement_push", backend_kind: str = "revm", pushes=N
         last = measure(world, attacker_pnl=row["attacker_pnl_usd"])
         last["step"] = i + 1
         steps.append(last)
+        row["bad_debt_usd"] = last["bad_debt_usd"] - steps[0]["bad_debt_usd"]  # honest writers the push broke
         if ctx.progress:
             ctx.progress((i + 1) / len(pushes))
     best = max(rows, key=lambda x: x["attacker_pnl_usd"])
@@ -299,12 +300,13 @@ def run(ctx, name: str = "settlement_push", backend_kind: str = "revm", pushes=N
     r.notes += [f"{x['label']}: spot pushed to {x['spot_pushed']:,.2f}; settled {x['settled']:,.2f} vs true "
                 f"{x['true']:,.0f} ({x['move']:+.4%}, {x['rule']}"
                 + (f" after {x['waited_s']:,} s" if x["deferred"] else "")
-                + f"; arithmetic TWAP {x['arithmetic_twap']:,.2f}); attacker PnL {x['attacker_pnl_usd']:+,.0f} USD"
+                + f"; arithmetic TWAP {x['arithmetic_twap']:,.2f}); attacker PnL {x['attacker_pnl_usd']:+,.0f} USD; "
+                f"settlement bad debt {x['bad_debt_usd']:,.0f} USD"
                 for x in rows]
     r.steps = steps
     r.metrics = liquidation_metrics(world, steps)
     r.metrics.update(
-        attacker_pnl_usd=best["attacker_pnl_usd"], bad_debt_usd=steps[-1]["bad_debt_usd"],
+        attacker_pnl_usd=best["attacker_pnl_usd"], bad_debt_usd=max(x["bad_debt_usd"] for x in rows),
         max_settlement_move=max(abs(x["move"]) for x in rows),
         one_block_max_move=max((abs(x["move"]) for x in rows if x["blocks"] == 1 and not x["flash"]), default=None),
         ten_block_max_move=max((abs(x["move"]) for x in rows if not x["flash"]), default=None),
