@@ -17,7 +17,8 @@ pays in and is redeemed.
 Columns: the settlement price fixed, the true price, the move, settled or deferred (a deferred
 settlement is settled again once the oracle's `settlement_delay()` has passed: the way-out
 price), the attacker's PnL at the true price (payoffs of both legs, the pushes' swap fees and
-price impact), the push cost alone, and the arithmetic TWAP of the window (the old rule).
+price impact), the push cost alone, the arithmetic TWAP of the window (the old rule) and, when the
+oracle has one (`pool_reference(expiry)`, the fixed oracle's cross-check), the pool reference.
 
 Sections: (a) one block, r in 1.01 .. 100 and the mirror 1/1.01 .. 1/100; (b) k = 1..10 blocks
 at x4 and /4; (c) per k and direction, the worst r of the grid (the attacker's best PnL).
@@ -59,7 +60,7 @@ def _row(raw: dict, section: str) -> dict:
         "move_pct": raw["move"] * 100, "rule": raw["rule"], "deferred": raw["deferred"],
         "waited_s": raw["waited_s"], "attacker_pnl_usd": raw["attacker_pnl_usd"],
         "push_cost_usd": raw["push_cost_usd"], "old_rule_move_pct": (raw["arithmetic_twap"] / raw["true"] - 1) * 100,
-        "arithmetic_twap": raw["arithmetic_twap"], "spot_pushed": raw["spot_pushed"], "size": raw["size"],
+        "arithmetic_twap": raw["arithmetic_twap"], "pool_reference": raw["pool_reference"], "spot_pushed": raw["spot_pushed"], "size": raw["size"],
         "holder_shortfall_usd": raw["holder_shortfall_usd"],
     }
 
@@ -114,15 +115,16 @@ def verdict(rows: list[dict]) -> dict:
 
 def table(rows: list[dict]) -> str:
     head = ("| section | push | blocks | settlement price | true price | move % | settled or deferred "
-            "| attacker PnL at the OI cap USD | push cost USD | old rule (arithmetic TWAP) move % |")
+            "| attacker PnL at the OI cap USD | push cost USD | old rule (arithmetic TWAP) move % | pool reference |")
     size = f"{rows[0]['size']:,.0f}" if rows else "-"
     out = [f"Settlement bounds ({GOAL_TEXT}); the attacker at the open-interest cap ({size} options a leg)", "",
-           head, "| " + " | ".join("---" for _ in range(10)) + " |"]
+           head, "| " + " | ".join("---" for _ in range(11)) + " |"]
     for x in rows:
         rule = x["rule"] + (f" (+{x['waited_s']:,} s)" if x["deferred"] else "")
         out.append(f"| {x['section']} | {x['push']} | {x['blocks']} | {x['settled']:,.2f} | {x['true']:,.2f} "
                    f"| {x['move_pct']:+.4f} | {rule} "
-                   f"| {x['attacker_pnl_usd']:+,.0f} | {x['push_cost_usd']:,.0f} | {x['old_rule_move_pct']:+.4f} |")
+                   f"| {x['attacker_pnl_usd']:+,.0f} | {x['push_cost_usd']:,.0f} | {x['old_rule_move_pct']:+.4f} "
+                   f"| {'-' if x['pool_reference'] is None else format(x['pool_reference'], ',.2f')} |")
     v = verdict(rows)
     out.append("")
     out.append(f"largest move: one block {v['one_block_max_move']:.4%}, up to ten blocks "

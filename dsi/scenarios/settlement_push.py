@@ -240,6 +240,8 @@ def run_push(world, push: Push, size: float | None = None) -> dict:
     _block(world, BLOCK)
     arithmetic = p.twap.twap_between(world.expiry - p.oracle.settlement_window(), world.expiry) / WAD
     settled = settle_expiry(world, pos["long"])
+    reference = getattr(p.oracle, "pool_reference", None)  # the fixed oracle's pool cross-check, if it has one
+    pool_reference = reference(world.expiry) / WAD if reference is not None else None
     settle_shorts(world, holders(world), vault_writers=[(pos["long"], p.writer)])
     redeem_wallet(world, p.attacker)
     redeem_wallet(world, p.buyer)
@@ -250,7 +252,7 @@ def run_push(world, push: Push, size: float | None = None) -> dict:
     return {
         "label": push.label, "r": push.r, "blocks": push.k, "flash": push.flash, "size": pos["size"],
         "true": true, "spot_pushed": spot_pushed, "settled": settled.price, "move": move,
-        "arithmetic_twap": arithmetic, "rule": settled.rule, "deferred": settled.deferred,
+        "arithmetic_twap": arithmetic, "pool_reference": pool_reference, "rule": settled.rule, "deferred": settled.deferred,
         "waited_s": settled.waited_s, "first_attempt": settled.first_attempt, "settled_mid_pump": settled_mid_pump,
         "attacker_pnl_usd": pnl, "push_cost_usd": push_cost, "flash_cost_usd": flash_fee, "holder_owed_usd": owed,
         "holder_received_usd": received, "holder_shortfall_usd": max(owed - received, 0.0), "pending_usd": pending,
