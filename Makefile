@@ -50,7 +50,6 @@ test: setup compile
 
 bench: setup compile
 	$(APE) run gas_report
-	$(PY) -m dsi.bench.settlement
 
 # The settlement bounds table alone (in process; reports/settlement.json).
 bench-settlement: setup compile

@@ -3,7 +3,9 @@
 The 10,000-point accuracy sweep runs on the in-process EVM (titanoboa); the external-call
 gas of the deployed OptionPricer is then measured on the connected network (anvil by default).
 `--only margin` (or `oracle`, `liquidation`, `pricing`, `calls`; repeatable) runs a subset and merges its rows
-into reports/gas.json, keeping the other rows.
+into reports/gas.json, keeping the other rows. `--only settlement` prints the settlement bounds table (pool
+pushes before expiry against the settlement price, in process: `dsi.bench.settlement`) and writes
+reports/settlement.json.
 """
 
 import click
@@ -13,9 +15,10 @@ from dsi.bench import liquidation as liquidation_bench
 from dsi.bench import margin as margin_bench
 from dsi.bench import oracle as oracle_bench
 from dsi.bench import pricing
+from dsi.bench import settlement as settlement_bench
 from dsi.bench.report import format_table, write_rows
 
-PARTS = ("calls", "oracle", "margin", "liquidation", "pricing")
+PARTS = ("calls", "oracle", "margin", "liquidation", "pricing", "settlement")
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -60,6 +63,16 @@ def cli(network, points, only):
         rows += pricing_rows
     if rows:
         path = write_rows(rows)
+        click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
+    if "settlement" in parts:
+        import time
+
+        t0 = time.perf_counter()
+        settlement_rows = settlement_bench.measure()
+        seconds = time.perf_counter() - t0
+        click.echo(f"\nSettlement under pool pushes, in process (revm), {len(settlement_rows)} rows in {seconds:.1f} s:")
+        click.echo(settlement_bench.table(settlement_rows))
+        path = settlement_bench.write(settlement_rows, seconds)
         click.echo(f"\nwrote {path.relative_to(path.parent.parent)}")
 
 

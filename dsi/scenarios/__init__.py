@@ -263,12 +263,23 @@ register(Scenario(
      "at 1,000 gwei every dust account is liquidated at a profit"),
     "dust", backend="revm", weight=1, needs="liquidation"))
 register(Scenario(
-    "settlement_push", "Settlement push (issue 13's outside review): holding 1,000 vault calls (puts) 5% in the money, the "
-    "attacker pumps the pool x100 (/100) in the last block before expiry and unwinds at expiry, or a validator holds "
-    "x4 (/4) for the last ten blocks; then everything settles and the attacker redeems.",
-    ("one block moves the settlement price < 0.1%, ten blocks < 1%", "attacker PnL <= 0, both directions",
-     "holders paid in full"),
+    "settlement_push", "Settlement push (issue 13's outside review): at the open-interest cap the attacker holds ATM "
+    "vault longs bought from an honest writer and ITM engine shorts it wrote (calls and 1.1 puts to push up, puts and "
+    "0.9 calls to push down), pushes the pool in the last block before expiry (x1.5, x4, x100 and /1.5, /4, /100, from "
+    "its own capital), or as a validator holds x4 or /4 for k = 2..10 consecutive blocks, or flash-pumps at expiry "
+    "through the FlashLender settling mid-pump; unwinds, then everything settles, pays in and is redeemed.",
+    ("attacker PnL <= 0 at the true price (swap fees, flash fees and payoffs counted), every push",
+     "holders paid in full (the payoff at the true price, nothing pending)"),
     "settlement_push", backend="revm", weight=1))
+register(Scenario(
+    "settle_order_grief", "Settlement order grief (issue 13's outside review): the buyer holds custody longs in a "
+    "margin account; the attacker (or an innocent keeper, or the owner itself) settles that custody long before the writers "
+    "(engine accounts, the vault) pay in, with all writers solvent and with one insolvent (the fund covers; under none "
+    "the loss is socialised); then the shorts pay in and every holder settles, collects and redeems.",
+    ("writers solvent: every holder paid in full (wallet + account + claims collected)",
+     "a writer insolvent: every holder paid pro rata to funding",
+     "the attacker gains nothing (no holder receives more than its share)"),
+    "settle_order", backend="revm", weight=1))
 
 STANDARD_SUITE = tuple(CATALOG)
 

@@ -19,6 +19,14 @@ DAY = 86_400
 WINDOW = 1_800
 
 
+@pytest.fixture(scope="module")
+def protocol(project, accounts):
+    """This module's own deployment: the session's may carry expiries other modules listed (a
+    session fixture first built inside another module's snapshot), and these tests read the
+    oracle's checkpoint queue and TWAP ring from empty."""
+    return deploy(project, accounts, Params())
+
+
 def _list_expiry(p, chain, seconds: int) -> int:
     """A series listed `seconds` from now (its expiry is registered with the oracle)."""
     expiry = chain.blocks.head.timestamp + seconds
