@@ -61,14 +61,16 @@ class Book:
         self.e.deposit_long(sub, self.put, units, sender=p.buyer)
 
     def expire(self, price: float):
-        """The market falls to `price` and stays there through expiry (TWAP observed every 10
-        minutes); the series settles."""
+        """The market falls to `price` and stays there through expiry (the feed reporting it,
+        the TWAP observed every 10 minutes); the series settles."""
         p, chain = self.p, self.chain
         trade_to_price(p, int(price * WAD))
+        p.feed.submit(int(price * WAD), sender=p.reporter)
         chain.mine(deltatime=self.w.expiry - 2_400 - chain.blocks.head.timestamp)
         p.twap.update(sender=p.keeper)
         while chain.blocks.head.timestamp < self.w.expiry + 60:
             chain.mine(deltatime=600)
+            p.feed.submit(int(price * WAD), sender=p.reporter)  # the reporter keeps the feed fresh
             p.twap.update(sender=p.keeper)
         p.series.settle(self.put, sender=p.keeper)
         return p.series.payoff_per_unit(self.put)
