@@ -29,6 +29,11 @@ def _post(world, account, sub: int, amount: int):
     world.fund.post_reserve(sub, amount, sender=account)
 
 
+def _taken_fraction(liq, tx) -> int:
+    (event,) = [e for e in tx.events if e.event_name == "Liquidated" and e.contract_address == liq.address]
+    return event.fraction
+
+
 def _start(name, liq, owner, sub, keeper):
     if name == "dutch":
         return liq.start(owner, sub, sender=keeper)
@@ -93,9 +98,11 @@ def test_reserve_paid_to_the_liquidator(world, mechanism, underwater):
     owner, sub = underwater(2_600, sub=7, shorts=[(2700, False, 10)])
     _start(name, liq, owner, sub, p.keeper)
     weth = p.weth.balanceOf(p.keeper)
-    q = liq.quote(owner, sub, WAD)
-    liq.take(owner, sub, TAKER_SUB, WAD, ALL, sender=p.keeper)
-    to_taker, to_starter = L.reserve_payout(held, q.fraction, starter_is_other=False)
+    tx = liq.take(owner, sub, TAKER_SUB, WAD, ALL, sender=p.keeper)
+    # The fraction the take itself closed (a Dutch quote decays per second: a quote one block
+    # earlier would differ with the wall clock of the node).
+    fraction = _taken_fraction(liq, tx)
+    to_taker, to_starter = L.reserve_payout(held, fraction, starter_is_other=False)
     assert to_starter == 0 and to_taker > 0
     assert p.weth.balanceOf(p.keeper) - weth == to_taker
     assert fund.reserves(owner, sub) == held - to_taker
@@ -110,9 +117,8 @@ def test_dutch_reserve_split_between_starter_and_taker(world, underwater):
     owner, sub = underwater(2_600, sub=7, shorts=[(2700, False, 10)])
     liq.start(owner, sub, sender=p.buyer)
     w_buyer, w_keeper = p.weth.balanceOf(p.buyer), p.weth.balanceOf(p.keeper)
-    q = liq.quote(owner, sub, WAD)
-    liq.take(owner, sub, TAKER_SUB, WAD, ALL, sender=p.keeper)
-    to_taker, to_starter = L.reserve_payout(held, q.fraction, starter_is_other=True)
+    tx = liq.take(owner, sub, TAKER_SUB, WAD, ALL, sender=p.keeper)
+    to_taker, to_starter = L.reserve_payout(held, _taken_fraction(liq, tx), starter_is_other=True)
     assert to_starter > 0
     assert p.weth.balanceOf(p.buyer) - w_buyer == to_starter
     assert p.weth.balanceOf(p.keeper) - w_keeper == to_taker
