@@ -20,7 +20,8 @@ from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from dsi.agents.arbitrageur import trade_to_price
+from dsi.agents.arbitrageur import amount_to_price, trade_to_price
+from dsi.fuzz import economics
 from dsi.fuzz.world import DAY, SLICE, USD, WAD, World, build_world, revert_reason
 
 ROLES = ("writer", "buyer", "attacker")
@@ -107,6 +108,8 @@ def _documented_reasons(*namespaces: str) -> set[str]:
 
 
 LIQUIDATION_REASONS = _documented_reasons("liquidation", "fund", "margin", "riskarrays")
+# What an attacker's settlement-time calls may be refused with.
+SETTLE_REASONS = _documented_reasons("oracle", "series", "twap", "margin")
 # A portfolio check runs in RiskArrays: its guards ("riskarrays: vol stale", ...) are the
 # engine's too.
 ENGINE_REASONS |= _documented_reasons("riskarrays")
@@ -136,6 +139,19 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.live = list(self.w.series_ids)  # what `pick` indexes
         self.settlement_cover_paid = 0  # USD the fund paid into settlement pools
         self.steps_since_expiry = 0  # expiry is a month-long jump: at most one per 15 steps
+        # The economic invariant (dsi.fuzz.economics): the fair market price (what the market
+        # moved to; an attacker pushing the pool does not move it), the vol slice options are
+        # marked on, each expiry's market price, and per step who liquidated (and whose losses
+        # that may take) and who gave value away (gifts, early exercise).
+        self.mark = self.p.feed.latest_round_data()[1]
+        self.slice = SLICE
+        self.expiry_marks: dict[int, int] = {}
+        self.economic_roles = ("writer", "buyer", "attacker", "keeper")
+        self.econ_before = None
+        self.fund_before = 0.0
+        self.step_liquidators: dict[str, set | None] = {}
+        self.step_givers: set[str] = set()
+        self.loans = {role: {"usd": 0, "weth": 0} for role in self.economic_roles}  # see _trade_to
 
     def teardown(self):
         STATS.calls += self.chain.calls - self.calls_at_start
@@ -298,6 +314,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         amount = int(self.p.option_token.balanceOf(a, sid) * frac)
         if amount == 0:
             return
+        if src != dst:
+            self.step_givers.add(src)  # a gift: the recipient may gain what the giver gives up
         self._call("transfer_longs", set(), self.p.option_token.safeTransferFrom, a, b, sid, amount, b"", sender=a)
 
     @rule(role=st.sampled_from(ROLES), pick=st.integers(0, 11), amount=st.sampled_from([WAD // 100, WAD, 3 * WAD]))
@@ -350,6 +368,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         amount = int(self.p.option_token.balanceOf(holder, sid) * frac)
         if amount == 0:
             return
+        self.step_givers.add(role)  # early exercise gives the time value up to the assigned writers
         self._call("american_exercise", VAULT_REASONS, self.p.vault.exercise, sid, amount, sender=holder)
 
     # --- market, oracle and attackers ------------------------------------------
@@ -362,6 +381,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         STATS.steps += 1
         target = int(self.p.pool.spot_price() * (1 + move))
         trade_to_price(self.p, target)
+        self.mark = target
         self.p.feed.submit(target, sender=self.p.reporter)
         self.bad_print_value = None
         self.chain.mine(deltatime=12)
@@ -409,7 +429,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         STATS.rules["same_block_pump"] += 1
         STATS.steps += 1
         start = p.pool.spot_price()
-        trade_to_price(p, start * factor, trader=attacker)
+        self._trade_to(start * factor, "attacker")
         price, status = p.oracle.price()
         STATS.invariants["pump_never_becomes_fresh_price"] += 1
         assert not (status == STATUS_FRESH and price > start * 2), "a pumped spot became the FRESH price"
@@ -417,19 +437,93 @@ class ProtocolMachine(RuleBasedStateMachine):
         _, usd, _, n = p.engine.account(owner, sub)
         if n and usd:
             self._call("pump.withdraw", ENGINE_REASONS, p.engine.withdraw, sub, usd, 0, sender=owner)
-        trade_to_price(p, start, trader=attacker)
+        self._trade_to(start, "attacker")
+
+    def _trade_to(self, target: int, role: str):
+        """`role` swaps the pool to ~`target` (WAD USD per WETH) with borrowed tokens: minted
+        to it and recorded as its debt (a fee-free flash loan, the attacker's best case), so the
+        economic invariant values its trades at what they cost."""
+        p, pool, who = self.p, self.p.pool, self.w.actors[role]
+        side, amount = amount_to_price(pool.reserve0(), pool.reserve1(), int(target), pool.fee_bps())
+        if side == "none" or amount == 0:
+            return
+        token = p.weth if side == "weth" else p.usd
+        token.mint(who, amount, sender=p.deployer)
+        self.loans[role][side] += amount
+        token.approve(pool.address, amount, sender=who)
+        pool.swap_exact_in(token.address, amount, 0, who, sender=who)
+
+    @rule(seller=st.sampled_from(ROLES), buyer=st.sampled_from(ROLES), pick=st.integers(0, 11),
+          frac=st.sampled_from([0.5, 1.0]))
+    def sell_longs(self, seller, buyer, pick, frac):
+        """A holder sells longs to another at the fair mark, paid in USD rounded up (in the
+        seller's favour): how the attacker comes to hold longs against other writers' shorts."""
+        if seller == buyer:
+            return
+        a, b = self.w.actors[seller], self.w.actors[buyer]
+        sid = self.live[pick % len(self.live)]
+        amount = int(self.p.option_token.balanceOf(a, sid) * frac)
+        if amount == 0:
+            return
+        fair = economics.marks(self).fair[sid]
+        price = -(-int(fair * USD) * amount // WAD) + 1
+        STATS.rules["sell_longs"] += 1
+        STATS.steps += 1
+        self.p.usd.transfer(a, price, sender=b)
+        self.p.option_token.safeTransferFrom(a, b, sid, amount, b"", sender=a)
+
+    @rule(k=st.sampled_from([1, 3, 10]), factor=st.sampled_from([1.5, 4.0, 100.0]), up=st.booleans(),
+          action=st.sampled_from(["liquidate", "withdraw", "open_short", "exercise"]))
+    def attacker_pushes_across_blocks(self, k, factor, up, action):
+        """The attacker pushes the pool `factor`x up or down and holds it for `k` blocks (a
+        validator's run of slots; the keeper observing the TWAP and poking every block), acts in
+        the pushed market (liquidates, withdraws its collateral, writes, exercises), then
+        unwinds. The economic invariant grades it: a liquidation only the push made possible may
+        not pay it (its victims are the accounts liquidatable before the push)."""
+        p, attacker = self.p, self.w.actors["attacker"]
+        STATS.rules["push.blocks"] += 1
+        STATS.steps += 1
+        fair_victims = {o for o, sub in self.accounts if p.liquidator.is_liquidatable(o, sub)}
+        start = p.pool.spot_price()
+        self._trade_to(start * factor if up else start / factor, "attacker")
+        for _ in range(k):
+            self.chain.mine(deltatime=12)
+            p.twap.update(sender=p.keeper)
+            p.oracle.poke(sender=p.keeper)
+        if action == "liquidate":
+            self.liquidators_sweep("attacker", WAD, 0, fair_victims=fair_victims)
+        elif action == "withdraw":
+            for sub in (0, 1, 2, LEVERED_SUB):
+                _, usd, weth, _ = p.engine.account(attacker, sub)
+                if usd or weth:
+                    self._call("push.withdraw", ENGINE_REASONS, p.engine.withdraw, sub, usd, weth, sender=attacker)
+        elif action == "open_short":
+            self._call("push.open_short", ENGINE_REASONS, p.engine.open_short, 1, self.live[k % len(self.live)],
+                       20 * WAD, sender=attacker)
+        else:
+            for sid in self.live:
+                bal = p.option_token.balanceOf(attacker, sid)
+                if bal and self.terms[sid][3]:
+                    self.step_givers.add("attacker")
+                    self._call("push.exercise", VAULT_REASONS, p.vault.exercise, sid, bal, sender=attacker)
+        self._trade_to(start, "attacker")
 
     # --- liquidation -----------------------------------------------------------------
 
     @rule(by=st.sampled_from(LIQUIDATORS), fraction=st.sampled_from([WAD // 10, WAD // 2, WAD]),
           waited=st.sampled_from([0, 300, 900]))
-    def liquidators_sweep(self, by, fraction, waited):
+    def liquidators_sweep(self, by, fraction, waited, fair_victims: set | None = None):
         """A liquidator (the keeper, or the attacker: possibly on its own account) scans every
         account, starts on each liquidatable one, optionally waits `waited` seconds (the Dutch
         discount grows), and takes `fraction` under whichever mechanism is wired. Healthy
-        accounts must refuse."""
+        accounts must refuse. For the economic invariant the liquidator may gain what the owners
+        of `fair_victims` (default: every account it found liquidatable) lose."""
         liq, taker = self.p.liquidator, self.w.actors[by]
         STATS.rules["liquidators_sweep"] += 1
+        roles = {v: r for r, v in self.w.actors.items()}
+        allowed = self.step_liquidators.setdefault(by, set())
+        if fair_victims is not None:
+            allowed |= {roles[o] for o in fair_victims if o in roles}
         targets = []
         for owner, sub in sorted(self.accounts):
             if (owner, sub) == (taker, TAKER_SUB):
@@ -441,6 +535,8 @@ class ProtocolMachine(RuleBasedStateMachine):
             assert m.health < WAD, f"liquidatable with health {m.health}"
             self._call("liquidation.start", LIQUIDATION_REASONS, liq.start, owner, sub, sender=taker)
             targets.append((owner, sub))
+            if fair_victims is None and owner in roles:
+                allowed.add(roles[owner])
         if not targets:
             owner, sub = sorted(self.accounts)[0]
             self._call("liquidation.start_healthy", LIQUIDATION_REASONS, liq.start, owner, sub, sender=taker)
@@ -485,17 +581,45 @@ class ProtocolMachine(RuleBasedStateMachine):
         """Jump past the next expiry (keepers observing), settle its series, every engine
         position in them, the vault writers, and let holders redeem."""
         STATS.rules["expire_and_settle"] += 1
+        self._expire()
+
+    @precondition(lambda self: self.steps_since_expiry >= 15)
+    @rule(k=st.sampled_from([1, 2, 5, 10]), factor=st.sampled_from([1.5, 4.0, 100.0]), up=st.booleans(),
+          settle_first=st.booleans())
+    def attacker_pushes_settlement(self, k, factor, up, settle_first):
+        """The next expiry, with the attacker pushing the pool `factor`x up (for its longs) or
+        down (for its shorts) over the last `k` blocks up to and including the expiry's, trying
+        to fix the settlement price, settle and redeem inside the push, then unwinding; with
+        `settle_first` it also settles every account's positions before the keeper does, longs
+        first (the settle-order grief). Graded by the economic invariant (its longs and shorts at
+        the payoff at the market price) and the claims invariant."""
+        STATS.rules["push.settlement"] += 1
+        self._expire(push=(k, factor, up, settle_first))
+
+    def _expire(self, push=None):
         STATS.steps += 1
         self.steps_since_expiry = 0
         p, now = self.p, self.chain.timestamp
         expiry = min(e for e in self.expiries if e > now)
+        if push:  # run to k blocks before expiry, the last half hour observed every minute
+            pushed_from = expiry - 12 * push[0]
+            while self.chain.timestamp < pushed_from - 1_800:
+                self.chain.mine(deltatime=max(min(6 * 3_600, pushed_from - 1_800 - self.chain.timestamp), 12))
+                p.twap.update(sender=p.keeper)
+            while self.chain.timestamp + 60 < pushed_from:
+                self.chain.mine(deltatime=60)
+                p.twap.update(sender=p.keeper)
+            if self.chain.timestamp < pushed_from:
+                self.chain.mine(deltatime=pushed_from - self.chain.timestamp)
+            self._push_through_expiry(expiry, *push)
         while self.chain.timestamp < expiry + 60:
             step = min(6 * 3_600, expiry + 60 - self.chain.timestamp) if expiry - self.chain.timestamp > 3_600 else 60
             self.chain.mine(deltatime=max(step, 12))
             p.twap.update(sender=p.keeper)
-        # The reporter reports the market just after expiry: the settlement price is the feed's
-        # at expiry, cross-checked against the pool's median TWAP (deferred while they disagree).
-        p.feed.submit(p.pool.spot_price(), sender=p.reporter)
+        # The reporter reports the market just after expiry (the market price, whatever the
+        # pool shows): the settlement price is the feed's at expiry, cross-checked against the
+        # pool's median TWAP (deferred while they disagree).
+        p.feed.submit(self.mark, sender=p.reporter)
         self.bad_print_value = None
         p.oracle.settle(expiry, sender=p.keeper)
         if p.oracle.settlement_price(expiry) == 0:
@@ -508,6 +632,8 @@ class ProtocolMachine(RuleBasedStateMachine):
             p.series.settle(sid, sender=p.keeper)
             self.settled_series.add(sid)
         self.settled_prices.setdefault(expiry, p.oracle.settlement_price(expiry))
+        if push and push[3]:
+            self._settle_everything_first(ids)
         # The keeper in account order, longs before shorts as they come (the order that used to
         # strand a custody long's claim with the engine); a custody long it is refused for (its
         # pool underfunded) is settled by its owner, who takes the partial payment now.
@@ -541,6 +667,36 @@ class ProtocolMachine(RuleBasedStateMachine):
                 if bal:
                     p.series.redeem(sid, bal, sender=who)
         self._roll(ids)
+
+    def _push_through_expiry(self, expiry: int, k: int, factor: float, up: bool, settle_first: bool):
+        """The attacker holds the pool pushed from now to the expiry's block (k blocks, the
+        keeper observing each), then in the first block after it tries to fix the settlement
+        price, settle and redeem its longs at the pushed price; then unwinds."""
+        p, attacker = self.p, self.w.actors["attacker"]
+        start = p.pool.spot_price()
+        self._trade_to(start * factor if up else start / factor, "attacker")
+        while self.chain.timestamp < expiry:
+            self.chain.mine(deltatime=min(12, expiry - self.chain.timestamp))
+            p.twap.update(sender=p.keeper)
+        self.chain.mine(deltatime=12)
+        p.twap.update(sender=attacker)
+        self._call("push.oracle_settle", SETTLE_REASONS, p.oracle.settle, expiry, sender=attacker)
+        for sid in [i for i in self.all_ids if self.terms[i][1] == expiry]:
+            ok, _ = self._call("push.series_settle", SETTLE_REASONS, p.series.settle, sid, sender=attacker)
+            bal = p.option_token.balanceOf(attacker, sid)
+            if ok and bal:
+                self._call("push.redeem", SETTLE_REASONS, p.series.redeem, sid, bal, sender=attacker)
+        self._trade_to(start, "attacker")
+
+    def _settle_everything_first(self, ids: list[int]):
+        """The attacker settles every account's positions in the settled series before the
+        keeper, longs first: each succeeds or is refused with a documented reason."""
+        p, attacker = self.p, self.w.actors["attacker"]
+        for owner, sub in sorted(self.accounts, reverse=True):
+            for sid, amount in sorted(p.engine.positions(owner, sub), key=lambda x: -x[1]):
+                if sid in ids:
+                    self._call("push.settle_first", ENGINE_REASONS | SETTLE_REASONS, p.engine.settle_position,
+                               owner, sub, sid, sender=attacker)
 
     def _roll(self, settled: list[int]):
         """List a new expiry 30 days out, strikes 0.8 / 1.0 / 1.2 x the oracle price (the
@@ -725,6 +881,24 @@ class ProtocolMachine(RuleBasedStateMachine):
                 f"series {sid}: holders' claims {claims} vs redeemed payoff {redeemed}"
             pool = s.pool_usd(sid) * USD_TO_WAD - (-s.pool_weth(sid) * s.settlement_price(sid) // WAD)  # WETH up
             assert pool >= claimable, f"series {sid}: pool {pool} < claimable {claimable}"
+
+    @invariant()
+    def no_actor_gains_beyond_fair_pnl(self):
+        """The economic invariant (dsi.fuzz.economics): over the step, no actor's holdings
+        gained value at the fair marks beyond gas-sized dust, except what the accounts it
+        fairly liquidated and the insurance fund gave up (a liquidator), or what a giver (a gift,
+        an early exercise) gave up."""
+        after, fund = economics.holdings(self), economics.fund_assets(self)
+        for role, h in after.items():  # borrowed pool-push money is owed back
+            h.usd -= self.loans[role]["usd"] / USD
+            h.weth -= self.loans[role]["weth"] / WAD
+        if self.econ_before is not None:
+            self._count("no_actor_gains_beyond_fair_pnl")
+            problems = economics.unexplained_gains(self.econ_before, after, economics.marks(self),
+                                                   self.fund_before - fund, self.step_liquidators, self.step_givers)
+            assert not problems, "; ".join(problems)
+        self.econ_before, self.fund_before = after, fund
+        self.step_liquidators, self.step_givers = {}, set()
 
     @invariant()
     def bad_debt_only_grows(self):

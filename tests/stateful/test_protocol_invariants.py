@@ -13,7 +13,7 @@ NAMED_INVARIANTS = {
     "risk_increasing_action_leaves_initial_margin", "healthy_accounts_are_not_liquidatable",
     "fund_accounting_closes", "bad_debt_is_covered_plus_socialised", "value_under_auction_within_cap",
     "only_accounts_below_maintenance_are_liquidatable", "taker_meets_initial_margin_after_take",
-    "settlement_claims_reach_their_holders",
+    "settlement_claims_reach_their_holders", "no_actor_gains_beyond_fair_pnl",
 }
 
 
@@ -32,3 +32,7 @@ def test_quick_profile_holds_every_invariant():
     # The run exercised settlement and the oracle guards, not just deposits.
     assert figures["rules"].get("expire_and_settle", 0) > 0
     assert figures["rules"].get("bad_print", 0) > 0 and figures["rules"].get("same_block_pump", 0) > 0
+    # The attacker's rules the economic invariant grades: pushes held across blocks, through an
+    # expiry, and the fair-price trades that give it longs to push for.
+    for rule in ("push.blocks", "push.settlement", "push.oracle_settle", "sell_longs"):
+        assert figures["rules"].get(rule, 0) > 0, f"rule {rule} never ran"
