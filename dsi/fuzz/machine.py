@@ -461,7 +461,10 @@ class ProtocolMachine(RuleBasedStateMachine):
         if seller == buyer:
             return
         a, b = self.w.actors[seller], self.w.actors[buyer]
-        sid = self.live[pick % len(self.live)]
+        held = [i for i, n in zip(self.live, self.p.option_token.balanceOfBatch([a] * len(self.live), self.live)) if n]
+        if not held:
+            return
+        sid = held[pick % len(held)]
         amount = int(self.p.option_token.balanceOf(a, sid) * frac)
         if amount == 0:
             return
