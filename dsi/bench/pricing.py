@@ -5,7 +5,7 @@ calls for an RPC node. Gas is what the routine itself uses (the probe contract r
 `msg.gas` around the internal call), so it excludes call and calldata overhead; the EVM's
 gas schedule is the same in-process and on anvil.
 
-Error conventions (the README's targets use the same):
+Error conventions (the targets in docs/benchmarks.md use the same):
 - prices: absolute error as a fraction of spot; relative error over points whose reference
   price is >= 1e-8 x spot;
 - normal CDF/PDF: absolute error in probability; relative error where the value >= 1e-10;

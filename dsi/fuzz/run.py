@@ -24,7 +24,7 @@ MECHANISMS = ("dutch", "fixed", "dynamic")
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "fuzz.json"
 
 # quick: deterministic (derandomized) so CI is reproducible; >= 20,000 calls (~300,000 in ~1 minute).
-# deep: random, >= 1,000,000 calls; run it with `make fuzz` and put the figures in the README.
+# deep: random, >= 1,000,000 calls; run it with `make fuzz` and put the figures in docs/fuzzing.md.
 PROFILES = {
     "quick": dict(max_examples=48, stateful_step_count=50, derandomize=True, min_calls=20_000),
     "deep": dict(max_examples=240, stateful_step_count=80, derandomize=False, min_calls=1_000_000),

@@ -124,8 +124,9 @@ def keeper_net(reward_usd: float, gas: int, gas_price_gwei: float, eth_usd: floa
 # --- the liquidation reserve (InsuranceFund: gas compensation, Liquity-style) ------------------
 
 STARTER_SHARE = 0.4  # of a paid reserve, to the Dutch auction's starter when not the taker
-# Recommended settings (README): the gas of start + take into a fresh taker account, measured by
-# `ape run gas_report --only liquidation`, with headroom, at a 1,000 gwei cap.
+# Recommended settings (docs/liquidation.md, liquidation reserve): the gas of start + take into a
+# fresh taker account, measured by `ape run gas_report --only liquidation`, with headroom, at a
+# 1,000 gwei cap.
 RESERVE_BASE_GAS = 800_000
 RESERVE_POSITION_GAS = 100_000
 RESERVE_GAS_PRICE_GWEI = 1_000

@@ -13,7 +13,7 @@ the pool at most `max_impact` per block, which pushes the pool down and so on. T
 - `feed="pool"` (measured, reported in the notes): the pool is the only market (a long-tail
   listing): the reporter pushes the pool's own price, nobody arbitrages. The flow moves the
   price liquidations are priced at: this is the death spiral the design must rule out by
-  listing policy (see the README).
+  listing policy (see docs/findings.md, the 24 November 2026 stress run, and docs/lab.md).
 
 Measured: cascade depth (liquidation waves: blocks in which an account became liquidatable
 after the keeper's own hedge sales moved the price), the liquidation flow's slippage (USD lost
