@@ -21,6 +21,13 @@ known accounts' ledgers sum to the totals, the engine's custody of every series 
 custody longs in its ledger, the live series' supply equals engine open interest plus vault
 writing, and the attacker is no richer than before (valued below; the transferred gift of the
 transfer hooks excepted), whatever the inner call did.
+
+The suite runs in process on the revm backend (`dsi.chain`: the same bytecode Ape builds into
+`.build/`, executed by the Rust EVM), not on an anvil node: every case is about contract logic
+(what a re-entered call can do to the books), which a node does not change — no RPC, mempool,
+gas pricing or block production is involved, and time moves only where the arena mines it. The
+arena is built once per module and snapshotted; every test starts from that snapshot (restored
+by `isolated`, in place of Ape's per-test isolation). A revert raises `dsi.chain.Reverted`.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
+from dsi.chain import Reverted, backend as make_backend
 from dsi.protocol import Params, deploy, deploy_liquidation, deploy_margin
 
 WAD = 10**18
@@ -41,6 +49,11 @@ MAX = 2**256 - 1
 HOOKS = ("withdraw_long", "vault_write", "open_short", "transfer", "batch_transfer", "flash")
 HOOK_ID = {"withdraw_long": 1, "vault_write": 1, "open_short": 1, "transfer": 1, "batch_transfer": 2, "flash": 3}
 TARGETS = ("engine", "vault", "series", "liquidator", "fund")
+
+
+def _address(x) -> str:
+    """An account or contract as its address (revm's accounts are plain address strings)."""
+    return getattr(x, "address", x)
 
 
 # --- the arena ---------------------------------------------------------------------------------
@@ -56,13 +69,14 @@ class Arena:
     writings in every series, so there is other people's money to steal.
     """
 
-    def __init__(self, project, accounts, chain):
+    def __init__(self, backend):
+        project, accounts, chain = backend.project, backend.accounts, backend.chain
         self.chain = chain
         p = deploy_margin(project, deploy(project, accounts, Params()))
         deploy_liquidation(project, p, "dutch", fund_capital=20_000)
         self.p = p
         d = p.deployer
-        now = chain.blocks.head.timestamp
+        now = chain.timestamp
         e_expiry, l_expiry = now + 2 * DAY, now + 30 * DAY
         for expiry in (e_expiry, l_expiry):
             p.vol_feed.push(expiry, *SLICE, sender=p.reporter)
@@ -113,17 +127,18 @@ class Arena:
 
         # E expires: observations through its settlement window, then settle it (A's wallet
         # redemption of 1 E leaves a pending claim; the writer's vault settlement funds it).
-        chain.mine(deltatime=e_expiry - 2_400 - chain.blocks.head.timestamp)
+        chain.mine(deltatime=e_expiry - 2_400 - chain.timestamp)
         p.feed.submit(3_000 * WAD, sender=p.reporter)  # the feed reports the market through expiry
         self._observe(45)
-        assert chain.blocks.head.timestamp > e_expiry
+        assert chain.timestamp > e_expiry
         self.call(p.series, "redeem", E, UNIT)
         p.vault.settle_writer(E, sender=w)
         p.feed.submit(3_000 * WAD, sender=p.reporter)
         p.vol_feed.push(l_expiry, *SLICE, sender=p.reporter)
         p.oracle.poke(sender=p.keeper)
         assert p.oracle.price()[1] == 0, "the oracle must be FRESH for the risk-increasing calls"
-        self.accounts = [(A.address, s) for s in range(4)] + [(w.address, 0), (w.address, 1)]
+        self.writer_address = _address(w)
+        self.accounts = [(A.address, s) for s in range(4)] + [(self.writer_address, 0), (self.writer_address, 1)]
         self.account_keys = {s: keccak(encode(["address", "uint256"], [A.address, s])) for s in range(4)}
 
     def _observe(self, n: int, step: int = 60):
@@ -234,26 +249,37 @@ class Arena:
 
 
 @pytest.fixture(scope="module")
-def arena(project, accounts, chain):
-    return Arena(project, accounts, chain)
+def arena():
+    """The arena on a fresh in-process revm EVM, built once for the module and snapshotted."""
+    a = Arena(make_backend("revm"))
+    a.snapshot = a.chain.snapshot()
+    return a
+
+
+@pytest.fixture(autouse=True)
+def isolated(arena):
+    """Every test starts from the arena's snapshot (state and clock); a restore consumes its
+    handle, so a fresh one is taken for the next test."""
+    arena.chain.restore(arena.snapshot)
+    arena.snapshot = arena.chain.snapshot()
 
 
 # --- the re-entered functions, from the ABIs -----------------------------------------------------
 
-def _abi_type(t) -> str:
-    if t.type.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in t.components) + ")" + t.type[5:]
-    return t.type
+def _abi_type(t: dict) -> str:
+    if t["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in t["components"]) + ")" + t["type"][5:]
+    return t["type"]
 
 
-def state_changing(contract_type) -> list:
-    """(signature, [abi types], [input names]) of every non-view function."""
+def state_changing(abi: list) -> list:
+    """(signature, [abi types], [input names]) of every non-view function of a JSON ABI."""
     out = []
-    for m in contract_type.abi:
-        if m.type != "function" or m.stateMutability in ("view", "pure"):
+    for m in abi:
+        if m.get("type") != "function" or m.get("stateMutability") in ("view", "pure"):
             continue
-        types = [_abi_type(i) for i in m.inputs]
-        out.append((f"{m.name}({','.join(types)})", types, [i.name for i in m.inputs]))
+        types = [_abi_type(i) for i in m["inputs"]]
+        out.append((f"{m['name']}({','.join(types)})", types, [i["name"] for i in m["inputs"]]))
     return out
 
 
@@ -262,11 +288,11 @@ CONTRACT_TYPES = {"engine": "MarginEngine", "vault": "OptionsVault", "series": "
 
 
 def _collect_targets():
-    from ape import project
-
+    # The ABIs of the build the arena deploys (.build/, read by the revm project; no state).
+    project = make_backend("revm").project
     cases = []
     for target in TARGETS:
-        for sig, types, names in state_changing(getattr(project, CONTRACT_TYPES[target]).contract_type):
+        for sig, types, names in state_changing(getattr(project, CONTRACT_TYPES[target]).abi):
             cases.append((target, sig, tuple(types), tuple(names)))
     return cases
 
@@ -366,16 +392,11 @@ def _reason(data: bytes) -> str:
 
 # --- the tests -----------------------------------------------------------------------------------
 
-def _setup_writer(arena):
-    arena.writer_address = arena.p.writer.address
-
-
 @pytest.mark.parametrize("target,sig,types,names", FUNCTIONS, ids=[f"{t}.{s.split('(')[0]}/{len(ty)}"
                                                                     for t, s, ty, _ in FUNCTIONS])
 def test_control(arena, target, sig, types, names):
     """The re-entered call made directly by the attacker (no hook): the ARGS functions succeed
     and keep the state consistent, so the hook cases below test a call that would work."""
-    _setup_writer(arena)
     arena.check_consistency()
     before = arena.attacker_value()
     data = calldata(arena, target, sig, types, names)
@@ -384,9 +405,7 @@ def test_control(arena, target, sig, types, names):
         arena.A.execute(contract.address, data, sender=arena.attacker_eoa)
     else:
         # Owner / role-gated or nothing to act on: it must revert for the attacker.
-        from ape.exceptions import ContractLogicError
-
-        with pytest.raises(ContractLogicError):
+        with pytest.raises(Reverted):
             arena.A.execute(contract.address, data, sender=arena.attacker_eoa)
     arena.check_consistency()
     assert arena.attacker_value() <= before
@@ -400,7 +419,6 @@ CASES = [(hook, *f) for hook in HOOKS for f in FUNCTIONS]
 def test_reentry(arena, hook, target, sig, types, names):
     """Re-enter `target.sig` from the hook of `hook`: the outer call completes, the hook fired,
     and whatever the inner call did, the protocol's books hold and the attacker gained nothing."""
-    _setup_writer(arena)
     A = arena.A
     before = arena.attacker_value()
     data = calldata(arena, target, sig, types, names)
@@ -473,7 +491,6 @@ SEQUENCES = {
 def test_sequence_in_hook(arena, name):
     """A multi-step re-entry from one hook: it succeeds or reverts as expected (the lock, the
     margin check), and either way the books hold and the attacker gains nothing."""
-    _setup_writer(arena)
     hook, expect_ok, steps = SEQUENCES[name]
     A = arena.A
     before = arena.attacker_value()
