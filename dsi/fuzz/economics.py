@@ -184,8 +184,7 @@ def unexplained_gains(before: dict[str, Holding], after: dict[str, Holding], mk:
         allowed = DUST_USD + DUST_RELATIVE * gross[role]
         if role in liquidators:  # {liquidator: roles whose accounts it fairly liquidated}
             allowed += sum(losses[r] for r in liquidators[role] if r != role) + max(fund_paid, 0.0)
-        if givers - {role}:
-            allowed += sum(losses[r] for r in givers if r != role)
+        allowed += sum(losses[r] for r in givers if r != role)  # gifts, early exercise
         if gain > allowed:
             problems.append(f"{role} gained {gain:,.2f} USD beyond its fair PnL (allowed {allowed:,.2f}); "
                             f"gains this step: " + ", ".join(f"{r} {g:+,.2f}" for r, g in gains.items())
