@@ -54,8 +54,9 @@ def small_scenario(backend) -> dict:
 
 
 @pytest.fixture
-def on_ape(project, accounts, chain):
-    backend = ape_backend(project, accounts, chain)
+def on_ape(node_project, accounts, node_chain):
+    """The Ape backend on the session's anvil (this file is about the backends themselves)."""
+    backend = ape_backend(node_project, accounts, node_chain)
     yield backend
     backend.chain.close()
 
@@ -109,10 +110,10 @@ def test_unknown_contract_name_is_a_clear_error(make):
 
 
 @pytest.mark.parametrize("name", ["ape", "boa", "revm"])
-def test_attempt_returns_the_revert_reason_on_every_backend(name, project, accounts, chain):
+def test_attempt_returns_the_revert_reason_on_every_backend(name, node_project, accounts, node_chain):
     from dsi.chain import backend as make
 
-    backend = make(name, **({"project": project, "accounts": accounts, "chain": chain} if name == "ape" else {}))
+    backend = make(name, **({"project": node_project, "accounts": accounts, "chain": node_chain} if name == "ape" else {}))
     try:
         owner, stranger = backend.accounts[0], backend.accounts[1]
         token = backend.project.CollateralToken.deploy("DSI USD", "dUSD", 6, sender=owner)

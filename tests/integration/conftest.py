@@ -1,6 +1,7 @@
 """Integration fixtures: the whole protocol, deployed once per session by `dsi.protocol.deploy`.
 
-Ape isolates every test (chain snapshot and revert), so tests may move prices and time freely.
+Every test starts from the session's state and leaves nothing behind (the in-process chain's
+snapshot is restored, tests/conftest.py), so tests may move prices and time freely.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ WAD = 10**18
 @pytest.fixture(scope="session")
 def protocol(project, accounts):
     return deploy(project, accounts, Params())
+
+
+@pytest.fixture(scope="session")
+def node_protocol(node_project, accounts):
+    """The same deployment on anvil (for what is measured on the node: gas)."""
+    return deploy(node_project, accounts, Params())
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ from dsi.scenarios import black_thursday
 
 
 @pytest.fixture
-def ctx(project, accounts, chain):
+def ctx(node_project, accounts, node_chain):
     facades = []
 
     def make(kind):
-        b = ape_backend(project, accounts, chain)
+        b = ape_backend(node_project, accounts, node_chain)
         facades.append(b.chain)
         return b
 

@@ -3,7 +3,6 @@ time-weighted average of the pool's own spot prices."""
 
 import ape
 from dsi.agents.arbitrageur import amount_to_price
-from dsi.anvil import bulk_call
 
 WAD = 10**18
 
@@ -130,7 +129,9 @@ def test_twap_reads_full_history_at_1024_observations(protocol, chain):
     """Fill the ring past its cardinality; the binary search still finds short and long windows."""
     twap = protocol.twap
     price = protocol.pool.spot_price()
-    bulk_call(chain, protocol.keeper, twap, "update", 1_030, 12)
+    for _ in range(1_030):  # one observation per block, each block 12 s after the previous
+        chain.pending_timestamp = chain.blocks.head.timestamp + 12
+        twap.update(sender=protocol.keeper)
     assert twap.cardinality() == 1_024
     newest, _ = twap.observation(twap.index())
     assert newest - twap.oldest_timestamp() == 1_023 * 12

@@ -1,29 +1,25 @@
-"""The TWAP oracle's ring search against a Python model, on the in-process EVM for volume.
+"""The TWAP oracle's ring search against a Python model, on the in-process chain for volume.
 
 Random observation gaps (uneven, so the interpolation search must fall back to bisection),
 random swaps, a ring that wraps, and random query intervals: `twap_between` must equal the
 model's linear interpolation between the recorded observations, exactly.
 """
 
-import boa
 from hypothesis import given, settings, strategies as st
-
-from dsi.boa_env import deploy
 
 WAD = 10**18
 
 
-def _world():
-    owner = boa.env.eoa
-    weth = deploy("market/CollateralToken.vy", "Wrapped Ether", "WETH", 18)
-    usd = deploy("market/CollateralToken.vy", "DSI USD", "dUSD", 6)
-    pool = deploy("market/SpotPool.vy", weth.address, usd.address)
-    weth.mint(owner, 10**30)
-    usd.mint(owner, 10**30)
-    weth.approve(pool.address, 2**255)
-    usd.approve(pool.address, 2**255)
-    pool.add_liquidity(1_000 * WAD, 3_000_000 * 10**6, 0, owner)
-    return owner, weth, usd, pool
+def _world(project, owner):
+    weth = project.CollateralToken.deploy("Wrapped Ether", "WETH", 18, sender=owner)
+    usd = project.CollateralToken.deploy("DSI USD", "dUSD", 6, sender=owner)
+    pool = project.SpotPool.deploy(weth.address, usd.address, sender=owner)
+    weth.mint(owner, 10**30, sender=owner)
+    usd.mint(owner, 10**30, sender=owner)
+    weth.approve(pool.address, 2**255, sender=owner)
+    usd.approve(pool.address, 2**255, sender=owner)
+    pool.add_liquidity(1_000 * WAD, 3_000_000 * 10**6, 0, owner, sender=owner)
+    return weth, usd, pool
 
 
 def _model_cum(obs, t):
@@ -40,18 +36,19 @@ def _model_cum(obs, t):
     steps=st.lists(st.tuples(st.integers(1, 900), st.integers(-300, 300)), min_size=3, max_size=80),
     queries=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=10),
 )
-def test_twap_between_matches_interpolation_model(cardinality, steps, queries):
-    with boa.env.prank(boa.env.eoa):
-        owner, weth, usd, pool = _world()
-        twap = deploy("oracle/TwapOracle.vy", pool.address, cardinality, 1)
+def test_twap_between_matches_interpolation_model(project, chain, deployer, cardinality, steps, queries):
+    with chain.isolate():  # every example on the same starting state
+        owner = deployer
+        weth, usd, pool = _world(project, owner)
+        twap = project.TwapOracle.deploy(pool.address, cardinality, 1, sender=owner)
         for gap, trade in steps:
-            boa.env.time_travel(seconds=gap)
+            chain.mine(deltatime=gap)
             if trade > 0:
-                pool.swap_exact_in(usd.address, trade * 10**9, 0, owner)
+                pool.swap_exact_in(usd.address, trade * 10**9, 0, owner, sender=owner)
             elif trade < 0:
-                pool.swap_exact_in(weth.address, -trade * 10**15, 0, owner)
-            twap.update()
-        boa.env.time_travel(seconds=1)
+                pool.swap_exact_in(weth.address, -trade * 10**15, 0, owner, sender=owner)
+            twap.update(sender=owner)
+        chain.mine(deltatime=1)
         card, idx = twap.cardinality(), twap.index()
         obs = [twap.observation((idx + 1 + i) % card) for i in range(card)]
         obs = [o for o in obs if o[0] != 0]

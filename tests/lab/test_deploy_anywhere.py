@@ -52,7 +52,8 @@ def testnet_stand_in(networks, monkeypatch):
         proc.wait(timeout=10)
 
 
-def test_deploy_is_idempotent_on_a_testnet_stand_in(project, accounts, networks, testnet_stand_in, tmp_path):
+def test_deploy_is_idempotent_on_a_testnet_stand_in(node_project, accounts, networks, testnet_stand_in, tmp_path):
+    project = node_project
     from ape import chain
 
     deployer = accounts[0]  # ape test account 0: anvil funds the same mnemonic
@@ -77,7 +78,8 @@ def test_deploy_is_idempotent_on_a_testnet_stand_in(project, accounts, networks,
             deploy_or_load(project, facade, deployer, Params(spot=2_000.0), folder=tmp_path, log=lambda *_: None)
 
 
-def test_a_manifest_pointing_at_no_code_is_refused(project, accounts, networks, testnet_stand_in, tmp_path):
+def test_a_manifest_pointing_at_no_code_is_refused(node_project, accounts, networks, testnet_stand_in, tmp_path):
+    project = node_project
     from ape import chain
 
     fake = {"version": 1, "chain_id": SEPOLIA, "block": 1, "params": Params().to_dict(),

@@ -15,8 +15,8 @@ DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture
-def lab(project, accounts, chain):
-    make_backend = BackendMaker(project, accounts, chain)
+def lab(node_project, accounts, node_chain):
+    make_backend = BackendMaker(node_project, accounts, node_chain)
 
     def _ctx(**kwargs):
         kwargs.setdefault("quick", True)

@@ -390,10 +390,10 @@ IV_BISECTS_FROM_THE_CAP = (
 )
 
 
-def test_implied_vol_of_a_typical_option_stays_within_gas_budget(pricer, keeper):
+def test_implied_vol_of_a_typical_option_stays_within_gas_budget(node_pricer, keeper):
     spot, strike, tte, vol = 3_000 * WAD, 3_300 * WAD, 30 * 86_400, 8 * 10**17
-    option_price = pricer.price(spot, strike, tte, vol, 0, True)
-    gas = pricer.implied_vol.estimate_gas_cost(option_price, spot, strike, tte, 0, True, sender=keeper)
+    option_price = node_pricer.price(spot, strike, tte, vol, 0, True)
+    gas = node_pricer.implied_vol.estimate_gas_cost(option_price, spot, strike, tte, 0, True, sender=keeper)
     assert gas <= IV_GAS_BUDGET, gas
 
 
@@ -407,11 +407,11 @@ def test_implied_vol_of_a_typical_option_stays_within_gas_budget(pricer, keeper)
     ],
     ids=["atm_7d_50pct", "otm_2y_467pct"],
 )
-def test_implied_vol_converging_from_below_stays_within_gas_budget(pricer, keeper, case):
+def test_implied_vol_converging_from_below_stays_within_gas_budget(node_pricer, keeper, case):
     spot, strike, tte, vol, rate, is_call = case
-    option_price = pricer.price(*case)
+    option_price = node_pricer.price(*case)
     # The answer is right (it is the cost that is not): within 1e-13 of the vol.
-    iv = pricer.implied_vol(option_price, spot, strike, tte, rate, is_call, skip_trace=True)
+    iv = node_pricer.implied_vol(option_price, spot, strike, tte, rate, is_call, skip_trace=True)
     assert abs(iv - vol) <= 2 * IV_VOL_TOL
-    gas = pricer.implied_vol.estimate_gas_cost(option_price, spot, strike, tte, rate, is_call, sender=keeper)
+    gas = node_pricer.implied_vol.estimate_gas_cost(option_price, spot, strike, tte, rate, is_call, sender=keeper)
     assert gas <= IV_GAS_BUDGET, gas

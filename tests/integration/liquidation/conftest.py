@@ -1,6 +1,6 @@
 """Liquidation fixtures: a fresh protocol with the margin layer, the insurance fund and all three
 mechanisms deployed against the same engine and fund; `use(name)` wires one of them (the wiring
-is undone with the rest of the test by ape's isolation).
+is undone with the rest of the test when the chain is restored).
 
 The standard setup: a 30-day expiry with a skewed SVI slice, puts and calls listed, 30 minutes of
 TWAP history at 3,000, the fund holding 20,000 USD, the keeper's taker account (sub 1, cross)
@@ -102,8 +102,7 @@ class World:
         self.engine.withdraw(sub, usd - int(need * 10**6), 0, sender=account)
 
 
-@pytest.fixture(scope="session")
-def world(project, accounts, chain):
+def build_world(project, accounts, chain) -> World:
     p = deploy_margin(project, deploy(project, accounts, Params()))
     deploy_liquidation(project, p, "dutch", fund_capital=20_000)
     d = p.deployer
@@ -140,18 +139,29 @@ def world(project, accounts, chain):
     return w
 
 
+@pytest.fixture(scope="session")
+def world(project, accounts, chain):
+    return build_world(project, accounts, chain)
+
+
+@pytest.fixture(scope="session")
+def node_world(node_project, accounts, node_chain):
+    """The same world on anvil: the keeper's live-network path (events, eth_estimateGas) and gas."""
+    return build_world(node_project, accounts, node_chain)
+
+
 @pytest.fixture(params=MECHANISMS)
 def mechanism(request, world):
     """Each mechanism in turn, wired."""
     return request.param, world.use(request.param)
 
 
-@pytest.fixture
-def underwater(world):
-    """underwater(drop=2_600, sub=0, shorts=None): the market falls to `drop` under the writer's
-    standing book (sub 0: cross, short 10 puts K=2,700 at 1.02 x initial margin), or under a new
-    book `shorts` opened on `sub` != 0 first; returns (owner, sub)."""
+@pytest.fixture(params=MECHANISMS)
+def node_mechanism(request, node_world):
+    return request.param, node_world.use(request.param)
 
+
+def _underwater(world):
     def _make(drop: float = 2_600.0, sub: int = 0, shorts=None, leverage: float = 1.02, mode: int = 1):
         writer = world.p.writer
         if sub != 0:
@@ -160,3 +170,16 @@ def underwater(world):
         return writer, sub
 
     return _make
+
+
+@pytest.fixture
+def underwater(world):
+    """underwater(drop=2_600, sub=0, shorts=None): the market falls to `drop` under the writer's
+    standing book (sub 0: cross, short 10 puts K=2,700 at 1.02 x initial margin), or under a new
+    book `shorts` opened on `sub` != 0 first; returns (owner, sub)."""
+    return _underwater(world)
+
+
+@pytest.fixture
+def node_underwater(node_world):
+    return _underwater(node_world)

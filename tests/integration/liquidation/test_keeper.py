@@ -1,5 +1,7 @@
 """The keeper agent (dsi/agents/keeper.py): finds accounts from engine events, starts and takes
-when it pays after gas, skips when gas costs more than the take earns."""
+when it pays after gas, skips when gas costs more than the take earns. On anvil: the keeper's
+live-network path (accounts from `PositionChanged` events over block ranges, gas from
+eth_estimateGas)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ def _protocol(world, name):
                            oracle=p.oracle, usd=p.usd)
 
 
-def test_keeper_starts_and_takes_dutch_auction_when_profitable(world, underwater):
-    owner, sub = underwater()
+def test_keeper_starts_and_takes_dutch_auction_when_profitable(node_world, node_underwater):
+    world = node_world
+    owner, sub = node_underwater()
     keeper = Keeper(_protocol(world, "dutch"), world.p.keeper, gas_price_gwei=1.0, taker_sub=TAKER_SUB,
                     chain=world.chain)
     actions = keeper.step()
@@ -30,8 +33,9 @@ def test_keeper_starts_and_takes_dutch_auction_when_profitable(world, underwater
     assert not world.p.liquidator.is_liquidatable(owner, sub)  # restored to initial margin
 
 
-def test_keeper_skips_when_gas_costs_more_than_the_take_earns(world, underwater):
-    owner, sub = underwater()
+def test_keeper_skips_when_gas_costs_more_than_the_take_earns(node_world, node_underwater):
+    world = node_world
+    owner, sub = node_underwater()
     keeper = Keeper(_protocol(world, "fixed"), world.p.keeper, gas_price_gwei=100_000.0, taker_sub=TAKER_SUB,
                     chain=world.chain)
     actions = [a for a in keeper.step() if a.owner == owner]

@@ -21,6 +21,7 @@ class MarginWorld:
     vol_feed: object
     expiry: int
     ids: dict  # (strike, is_call) -> series id
+    chain: object = None
 
     def market(self, chain) -> M.Market:
         tte = self.expiry - chain.blocks.head.timestamp
@@ -28,8 +29,7 @@ class MarginWorld:
         return M.Market(spot=spot, surfaces={tte: SLICE}), tte
 
 
-@pytest.fixture(scope="session")
-def margin_world(project, protocol, chain):
+def build_margin_world(project, protocol, chain) -> MarginWorld:
     p = deploy_margin(project, protocol)
     d = p.deployer
     vol_feed, engine = p.vol_feed, p.engine
@@ -40,13 +40,23 @@ def margin_world(project, protocol, chain):
     for strike, is_call in ((3300, True), (3600, True), (2700, False), (2400, False), (3000, True), (3000, False)):
         p.series.list_series(strike * WAD, expiry, is_call, False, sender=d)
         ids[(strike, is_call)] = p.series.find_series(strike * WAD, expiry, is_call, False)
-    return MarginWorld(protocol=p, engine=engine, vol_feed=vol_feed, expiry=expiry, ids=ids)
+    return MarginWorld(protocol=p, engine=engine, vol_feed=vol_feed, expiry=expiry, ids=ids, chain=chain)
 
 
-@pytest.fixture
-def fund_account(margin_world):
+@pytest.fixture(scope="session")
+def margin_world(project, protocol, chain):
+    return build_margin_world(project, protocol, chain)
+
+
+@pytest.fixture(scope="session")
+def node_margin_world(node_project, node_protocol, node_chain):
+    """The same world on anvil (gas figures)."""
+    return build_margin_world(node_project, node_protocol, node_chain)
+
+
+def _funder(world):
     """fund_account(account, usd, weth=0, sub=0): mint and deposit collateral."""
-    p, engine = margin_world.protocol, margin_world.engine
+    p, engine = world.protocol, world.engine
 
     def _fund(account, usd: float, weth: float = 0.0, sub: int = 0):
         u, w = int(usd * 10**6), int(weth * WAD)
@@ -60,3 +70,13 @@ def fund_account(margin_world):
 
     return _fund
 
+
+@pytest.fixture
+def fund_account(margin_world):
+    """fund_account(account, usd, weth=0, sub=0): mint and deposit collateral."""
+    return _funder(margin_world)
+
+
+@pytest.fixture
+def node_fund_account(node_margin_world):
+    return _funder(node_margin_world)

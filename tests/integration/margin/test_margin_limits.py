@@ -24,8 +24,9 @@ def _list(w, strikes_and_kinds):
     return ids
 
 
-def test_position_cap_and_a_full_account_fits_a_block_in_every_mode(margin_world, fund_account):
-    w = margin_world
+def test_position_cap_and_a_full_account_fits_a_block_in_every_mode(node_margin_world, node_fund_account):
+    """On anvil: the gas of a full account's checks (revm under-counts cold storage)."""
+    w, fund_account = node_margin_world, node_fund_account
     p = w.protocol
     writer = p.writer
     ids = _list(w, [(1500 + 50 * i, (1500 + 50 * i) >= 3000) for i in range(33)])

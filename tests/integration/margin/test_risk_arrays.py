@@ -47,7 +47,7 @@ def portfolio_book(margin_world, fund_account):
     w.engine.deposit_long(0, w.ids[CALL_3600], 2 * WAD, sender=writer)
     w.engine.open_short(0, w.ids[CALL_3300], 2 * WAD, sender=writer)
     w.engine.open_short(0, w.ids[PUT_2700], 3 * WAD // 2, sender=writer)
-    _refresh_in_one_instant(w, ape.chain, (CALL_3300, CALL_3600, PUT_2700))
+    _refresh_in_one_instant(w, w.chain, (CALL_3300, CALL_3600, PUT_2700))
     return w
 
 
@@ -56,7 +56,7 @@ def _refresh_in_one_instant(w, chain, keys):
     see the refresh time exactly, so cached and live differ by quantisation only."""
     t = chain.blocks.head.timestamp + 1
     for key in keys:
-        chain.provider.make_request("evm_setNextBlockTimestamp", [t])
+        chain.pending_timestamp = t
         w.protocol.risk_arrays.refresh(w.ids[key], sender=w.protocol.keeper)
     assert chain.blocks.head.timestamp == t
 
@@ -129,7 +129,7 @@ def test_cached_requirement_equals_live_within_quantisation_bound(portfolio_book
     twin = RA.finish_pnl(RA.cached_pnl(entries), weth, spot, ra.pm_params().tail_weight)
     assert twin == list(cached.pnl)
     # And the live figure against the float reference model.
-    market, tte = w.market(ape.chain)
+    market, tte = w.market(w.chain)
     book = [M.Position(3300.0, tte, True, -2.0), M.Position(2700.0, tte, False, -1.5),
             M.Position(3600.0, tte, True, 2.0)]
     assert req_live / WAD == pytest.approx(M.portfolio(book, market, weth=0.5), rel=1e-9)
@@ -202,7 +202,7 @@ def test_spot_drift_invalidates_and_falls_back_to_live(portfolio_book):
     m, spot = _assert_live(w, writer)
     assert spot == 3060 * WAD
     assert m.initial != _stale_twin(w, writer, spot)
-    market, tte = w.market(ape.chain)
+    market, tte = w.market(w.chain)
     book = [M.Position(3300.0, tte, True, -2.0), M.Position(2700.0, tte, False, -1.5),
             M.Position(3600.0, tte, True, 2.0)]
     assert m.initial / WAD == pytest.approx(M.portfolio(book, market, weth=0.5), rel=1e-9)

@@ -17,6 +17,7 @@ solvent short) or 1,500 (an insolvent one) and stays there through expiry.
 
 from __future__ import annotations
 
+import ape
 import pytest
 
 from dsi.agents.arbitrageur import trade_to_price
@@ -29,15 +30,9 @@ PUT = (2700, False)
 
 
 def _expect_revert(reason, method, *args, sender):
-    """eth_call dry run that must revert with exactly `reason` (fast: no trace of a failed tx)."""
-    data = method.encode_input(*args)
-    try:
-        method.provider.web3.eth.call({"to": method.contract.address, "from": sender.address, "data": data})
-    except Exception as err:
-        message = str(err.args[0]) if err.args else str(err)
-        assert message == f"execution reverted: {reason}", message
-        return
-    raise AssertionError(f"did not revert, expected {reason!r}")
+    """A dry run (`method.call`: nothing is kept) that must revert with exactly `reason`."""
+    with ape.reverts(reason):
+        method.call(*args, sender=sender)
 
 
 class Book:

@@ -3,11 +3,12 @@ lists series, funds and writes, moves the market, expires and settles, and check
 token the vault and the series hold is accounted for.
 
 The protocol (with OptionToken, OptionSeries and OptionsVault) comes from the session
-`protocol` fixture in tests/integration/conftest.py; ape reverts the chain after every test.
+`protocol` fixture in tests/integration/conftest.py; the chain is restored after every test.
 """
 
 from __future__ import annotations
 
+import ape
 import pytest
 
 from dsi.agents.arbitrageur import trade_to_price
@@ -126,18 +127,10 @@ def opts(protocol, chain):
 
 
 def _expect_revert(reason: str, method, *args, sender):
-    """Dry-runs `method(*args)` from `sender` (eth_call on the latest state) and asserts that it
-    reverts with exactly `reason`. Same check as `ape.reverts` on a sent transaction, but
-    ~10 ms instead of 1-2 s (ape traces every failed transaction on anvil), which keeps the
-    revert-heavy tests inside the suite's time budget."""
-    data = method.encode_input(*args)
-    try:
-        method.provider.web3.eth.call({"to": method.contract.address, "from": sender.address, "data": data})
-    except Exception as err:  # web3's ContractLogicError: "execution reverted: <reason>"
-        message = str(err.args[0]) if err.args else str(err)
-        assert message == f"execution reverted: {reason}", message
-        return
-    raise AssertionError(f"did not revert, expected {reason!r}")
+    """Dry-runs `method(*args)` from `sender` (`method.call`: nothing is kept) and asserts that it
+    reverts with exactly `reason`, as `ape.reverts` on a sent transaction."""
+    with ape.reverts(reason):
+        method.call(*args, sender=sender)
 
 
 @pytest.fixture(scope="session")
