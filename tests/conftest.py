@@ -30,6 +30,8 @@ for path in (ROOT, TESTS):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from dsi.protocol import ROLES  # noqa: E402
+
 
 # --- Chains -------------------------------------------------------------------
 
@@ -87,35 +89,46 @@ def _inproc_isolation(request):
 # --- Roles ---------------------------------------------------------------------
 
 
+# The tests' participants beyond the protocol's roles, on the accounts after them (7, 8, ...):
+# more writers and holders of one series, and a liquidity provider of the market tests.
+EXTRA_ROLES = ("second_writer", "second_buyer", "third_writer", "lp")
+ROLE_HELP = {
+    "deployer": "Deploys and owns the contracts.",
+    "writer": "Sells (writes) options.",
+    "buyer": "Buys options.",
+    "keeper": "Runs settlement, TWAP observations and liquidations.",
+    "arbitrageur": "Trades the pool (onto a price).",
+    "attacker": "Holds no role; tries what it should not be able to do.",
+    "reporter": "Pushes the price feed and the vol feed.",
+    "second_writer": "Another writer of the same series (pro-rata assignment needs two).",
+    "second_buyer": "Another holder of the same series.",
+    "third_writer": "A writer who joins a series after an exercise.",
+    "lp": "Provides the spot pool's liquidity (market tests).",
+}
+
+
 @pytest.fixture(scope="session")
 def roles(accounts):
-    """Role -> account, from the one role table the protocol deployer uses."""
+    """Role -> account: the protocol's role table (`dsi.protocol.ROLES`, what `deploy` uses) and
+    the tests' extra participants after it."""
     from dsi.protocol import role_accounts
 
-    return role_accounts(accounts)
+    table = role_accounts(accounts)
+    table.update({role: accounts[len(ROLES) + i] for i, role in enumerate(EXTRA_ROLES)})
+    return table
 
 
-@pytest.fixture(scope="session")
-def deployer(roles):
-    return roles["deployer"]
+def _role_fixture(role: str):
+    def fixture(roles):
+        return roles[role]
+
+    fixture.__name__ = role
+    fixture.__doc__ = ROLE_HELP[role]
+    return pytest.fixture(scope="session", name=role)(fixture)
 
 
-@pytest.fixture(scope="session")
-def writer(roles):
-    """Sells (writes) options."""
-    return roles["writer"]
-
-
-@pytest.fixture(scope="session")
-def buyer(roles):
-    """Buys options."""
-    return roles["buyer"]
-
-
-@pytest.fixture(scope="session")
-def keeper(roles):
-    """Runs settlement and liquidations."""
-    return roles["keeper"]
+for _role in (*ROLES, *EXTRA_ROLES):  # a session fixture per role: `deployer`, `writer`, ..., `lp`
+    globals()[_role] = _role_fixture(_role)
 
 
 def _fresh_build(project, name: str):
@@ -171,3 +184,25 @@ def node_pricer(pricer_type, deployer):
 from dsi.chain._ape import fast_reverts  # noqa: E402
 
 fast_reverts()
+
+
+# --- Anvil without step tracing ----------------------------------------------
+# ape-foundry starts anvil with --steps-tracing: every opcode of every transaction is recorded in
+# anvil's memory for Ape's call traces. The suite renders none (errors are built from the revert
+# data, above; gas comes from receipts and eth_estimateGas, which tracing does not change), and
+# the recording made the node tests 7-10x slower on heavy transactions (the 32-position margin
+# checks: 71 s -> 9.5 s; Black Thursday on anvil: 161 s -> 15 s) and grew anvil to ~18 GB over a
+# full run of the old suite (killed for memory on this machine).
+def _untraced_anvil() -> None:
+    from ape_foundry.provider import FoundryProvider
+
+    build_command = FoundryProvider.build_command
+
+    def without_steps_tracing(self):
+        return [arg for arg in build_command(self) if arg != "--steps-tracing"]
+
+    FoundryProvider.build_command = without_steps_tracing
+
+
+_untraced_anvil()
+

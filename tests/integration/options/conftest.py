@@ -1,6 +1,7 @@
-"""Fixtures for the options layer: a second writer and holder, and `opts`, a small driver that
-lists series, funds and writes, moves the market, expires and settles, and checks that every
-token the vault and the series hold is accounted for.
+"""Fixtures for the options layer: `opts`, a small driver that lists series, funds and writes,
+moves the market, expires and settles, and checks that every token the vault and the series hold
+is accounted for. More writers and holders of one series (`second_writer`, `second_buyer`,
+`third_writer`) are role fixtures of tests/conftest.py.
 
 The protocol (with OptionToken, OptionSeries and OptionsVault) comes from the session
 `protocol` fixture in tests/integration/conftest.py; the chain is restored after every test.
@@ -17,24 +18,6 @@ from dsi.reference import options as ref
 WAD = 10**18
 DAY = 86_400
 FRESH, STALE, DEVIANT, FALLBACK, FROZEN = range(5)
-
-
-@pytest.fixture(scope="session")
-def second_writer(accounts):
-    """Another writer of the same series (pro-rata assignment needs two)."""
-    return accounts[7]
-
-
-@pytest.fixture(scope="session")
-def third_writer(accounts):
-    """A writer who joins a series after an exercise."""
-    return accounts[9]
-
-
-@pytest.fixture(scope="session")
-def second_buyer(accounts):
-    """Another holder of the same series."""
-    return accounts[8]
 
 
 class Options:

@@ -1,8 +1,9 @@
 """Fixtures for the market contracts: two collateral tokens, a funded WETH/USD
 spot pool, a funded ERC-3156 flash lender and a scriptable flash borrower.
 
-Everything is deployed once per session; ape's isolation reverts the chain
-after each test.
+Everything is deployed once per session; the chain is restored after each test.
+Accounts are the role fixtures of tests/conftest.py: the `lp` provides the pool's liquidity, the
+`arbitrageur` trades it, the `attacker` tries what it should not be able to do.
 """
 
 import pytest
@@ -15,31 +16,6 @@ from market_model import (
     USD_DECIMALS,
     WETH_DECIMALS,
 )
-
-
-@pytest.fixture(scope="session")
-def deployer(accounts):
-    return accounts[0]
-
-
-@pytest.fixture(scope="session")
-def trader(accounts):
-    return accounts[1]
-
-
-@pytest.fixture(scope="session")
-def lp(accounts):
-    return accounts[2]
-
-
-@pytest.fixture(scope="session")
-def attacker(accounts):
-    return accounts[3]
-
-
-@pytest.fixture(scope="session")
-def borrower(accounts):
-    return accounts[4]
 
 
 @pytest.fixture(scope="session")

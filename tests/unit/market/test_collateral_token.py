@@ -32,10 +32,10 @@ def test_session_tokens_have_the_lab_decimals(usd, weth):
     assert (weth.symbol(), weth.decimals()) == ("WETH", WETH_DECIMALS)
 
 
-def test_deployer_is_minter_and_mints(fresh_usd, deployer, trader):
+def test_deployer_is_minter_and_mints(fresh_usd, deployer, arbitrageur):
     assert fresh_usd.is_minter(deployer)
-    fresh_usd.mint(trader, 1_234 * USD, sender=deployer)
-    assert fresh_usd.balanceOf(trader) == 1_234 * USD
+    fresh_usd.mint(arbitrageur, 1_234 * USD, sender=deployer)
+    assert fresh_usd.balanceOf(arbitrageur) == 1_234 * USD
     assert fresh_usd.totalSupply() == 1_234 * USD
 
 
@@ -47,16 +47,16 @@ def test_non_minter_cannot_mint(fresh_weth, attacker):
     assert fresh_weth.totalSupply() == 0
 
 
-def test_granted_minter_mints_until_revoked(fresh_usd, deployer, lp, trader):
+def test_granted_minter_mints_until_revoked(fresh_usd, deployer, lp, arbitrageur):
     fresh_usd.set_minter(lp, True, sender=deployer)
     assert fresh_usd.is_minter(lp)
-    fresh_usd.mint(trader, 7 * USD, sender=lp)
-    assert fresh_usd.balanceOf(trader) == 7 * USD
+    fresh_usd.mint(arbitrageur, 7 * USD, sender=lp)
+    assert fresh_usd.balanceOf(arbitrageur) == 7 * USD
 
     fresh_usd.set_minter(lp, False, sender=deployer)
     assert not fresh_usd.is_minter(lp)
     with ape.reverts("erc20: access is denied"):
-        fresh_usd.mint(trader, 1, sender=lp)
+        fresh_usd.mint(arbitrageur, 1, sender=lp)
     assert fresh_usd.totalSupply() == 7 * USD
 
 

@@ -15,19 +15,19 @@ def _send_at(chain, timestamp, send):
     return receipt
 
 
-def test_accumulator_is_the_time_weighted_price(chain, pool, weth, usd, trader, fund):
+def test_accumulator_is_the_time_weighted_price(chain, pool, weth, usd, arbitrageur, fund):
     model = m.PoolModel()
     model.add_liquidity(POOL_WETH, POOL_USD, pool.block_timestamp_last())
     assert pool.price_cumulative_last() == 0
     assert pool.spot_price() == OPENING_PRICE
 
-    fund(weth, trader, 100 * WETH, pool)
-    fund(usd, trader, 500_000 * USD, pool)
+    fund(weth, arbitrageur, 100 * WETH, pool)
+    fund(usd, arbitrageur, 500_000 * USD, pool)
     now = chain.blocks.head.timestamp
     steps = [(weth, 40 * WETH, 100), (usd, 250_000 * USD, 250), (weth, 3 * WETH, 1), (usd, 17 * USD, 3_600)]
     for token, amount, gap in steps:
         now += gap
-        _send_at(chain, now, lambda: pool.swap_exact_in(token, amount, 0, trader, sender=trader))
+        _send_at(chain, now, lambda: pool.swap_exact_in(token, amount, 0, arbitrageur, sender=arbitrageur))
         price_before = m.spot_price(model.r0, model.r1)
         cumulative_before = model.cumulative
         elapsed = now - model.timestamp_last
@@ -48,14 +48,14 @@ def test_current_cumulative_extrapolates_with_current_reserves(chain, pool):
     assert pool.block_timestamp_last() == last
 
 
-def test_pump_held_across_blocks_is_time_weighted(chain, pool, usd, trader, fund):
+def test_pump_held_across_blocks_is_time_weighted(chain, pool, usd, arbitrageur, fund):
     """The contrast case: a pump that lasts 540 s is in the TWAP, in proportion."""
     c1, t1 = pool.current_cumulative()
-    fund(usd, trader, 3_000_000 * USD, pool)
+    fund(usd, arbitrageur, 3_000_000 * USD, pool)
     pump = _send_at(
         chain,
         chain.blocks.head.timestamp + 60,
-        lambda: pool.swap_exact_in(usd, 3_000_000 * USD, 0, trader, sender=trader),
+        lambda: pool.swap_exact_in(usd, 3_000_000 * USD, 0, arbitrageur, sender=arbitrageur),
     )
     pumped = pool.spot_price()
     assert pumped > 3 * OPENING_PRICE
@@ -68,7 +68,7 @@ def test_pump_held_across_blocks_is_time_weighted(chain, pool, usd, trader, fund
 
 
 def test_same_transaction_pump_never_enters_accumulator(
-    chain, pool, lender, flash_borrower, weth, usd, attacker, trader, fund
+    chain, pool, lender, flash_borrower, weth, usd, attacker, arbitrageur, fund
 ):
     """A 1.5M USD flash loan buys WETH and sells it back inside one transaction.
     The pumped price lives for zero seconds: the accumulator gains exactly the
@@ -99,9 +99,9 @@ def test_same_transaction_pump_never_enters_accumulator(
     assert pool.price_cumulative_last() == c0 + before * (t1 - t0)
 
     # The next touch prices the gap since the attack at the post-dump price.
-    fund(weth, trader, WETH, pool)
+    fund(weth, arbitrageur, WETH, pool)
     t2 = t1 + 600
-    _send_at(chain, t2, lambda: pool.swap_exact_in(weth, WETH, 0, trader, sender=trader))
+    _send_at(chain, t2, lambda: pool.swap_exact_in(weth, WETH, 0, arbitrageur, sender=arbitrageur))
     cumulative = pool.price_cumulative_last()
     assert cumulative == c0 + before * (t1 - t0) + after * (t2 - t1)
     twap = (cumulative - c0) // (t2 - t0)

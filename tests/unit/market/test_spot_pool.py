@@ -46,7 +46,7 @@ def test_empty_pool_has_no_price(empty_pool, weth):
         empty_pool.get_amount_out(weth, WETH)
 
 
-def test_second_deposit_takes_the_reserve_ratio_rounded_up(pool, weth, usd, trader, fund):
+def test_second_deposit_takes_the_reserve_ratio_rounded_up(pool, weth, usd, arbitrageur, fund):
     model = m.PoolModel()
     model.add_liquidity(POOL_WETH, POOL_USD, 0)
     supply = pool.total_shares()
@@ -54,27 +54,27 @@ def test_second_deposit_takes_the_reserve_ratio_rounded_up(pool, weth, usd, trad
 
     # Offer an unbalanced, odd-sized pair: USD is the binding side.
     offer0, offer1 = 7 * WETH + 12_345, 12_000 * USD + 7
-    fund(weth, trader, offer0, pool)
-    fund(usd, trader, offer1, pool)
+    fund(weth, arbitrageur, offer0, pool)
+    fund(usd, arbitrageur, offer1, pool)
     minted, used0, used1 = model.add_liquidity(offer0, offer1, 0)
     assert used0 < offer0 and used1 <= offer1
 
-    pool.add_liquidity(offer0, offer1, minted, trader, sender=trader)
-    assert pool.shares(trader) == minted
+    pool.add_liquidity(offer0, offer1, minted, arbitrageur, sender=arbitrageur)
+    assert pool.shares(arbitrageur) == minted
     assert pool.total_shares() == supply + minted
-    assert weth.balanceOf(trader) == offer0 - used0
-    assert usd.balanceOf(trader) == offer1 - used1
+    assert weth.balanceOf(arbitrageur) == offer0 - used0
+    assert usd.balanceOf(arbitrageur) == offer1 - used1
     assert (pool.reserve0(), pool.reserve1()) == (model.r0, model.r1)
     # Rounding up what is taken never lowers the value per share.
     assert pool.reserve0() * supply >= POOL_WETH * pool.total_shares()
 
 
-def test_add_liquidity_min_shares_guard(pool, weth, usd, trader, fund):
-    fund(weth, trader, WETH, pool)
-    fund(usd, trader, 3_000 * USD, pool)
+def test_add_liquidity_min_shares_guard(pool, weth, usd, arbitrageur, fund):
+    fund(weth, arbitrageur, WETH, pool)
+    fund(usd, arbitrageur, 3_000 * USD, pool)
     expected = min(WETH * pool.total_shares() // POOL_WETH, 3_000 * USD * pool.total_shares() // POOL_USD)
     with ape.reverts("pool: slippage"):
-        pool.add_liquidity(WETH, 3_000 * USD, expected + 1, trader, sender=trader)
+        pool.add_liquidity(WETH, 3_000 * USD, expected + 1, arbitrageur, sender=arbitrageur)
 
 
 def test_remove_liquidity_pays_pro_rata_rounded_down(pool, weth, usd, lp):
@@ -113,37 +113,37 @@ def test_remove_more_than_owned_reverts(pool, lp, attacker):
 
 
 @pytest.mark.parametrize("amount_in", [1, 10**15 + 3, 7 * WETH, 999 * WETH])
-def test_sell_weth_matches_constant_product(pool, weth, usd, trader, fund, amount_in):
+def test_sell_weth_matches_constant_product(pool, weth, usd, arbitrageur, fund, amount_in):
     expected = m.amount_out(amount_in, POOL_WETH, POOL_USD)
     assert pool.get_amount_out(weth, amount_in) == expected
-    fund(weth, trader, amount_in, pool)
+    fund(weth, arbitrageur, amount_in, pool)
     if expected == 0:
         with ape.reverts("pool: insufficient output"):
-            pool.swap_exact_in(weth, amount_in, 0, trader, sender=trader)
+            pool.swap_exact_in(weth, amount_in, 0, arbitrageur, sender=arbitrageur)
         return
-    pool.swap_exact_in(weth, amount_in, expected, trader, sender=trader)
-    assert usd.balanceOf(trader) == expected
-    assert weth.balanceOf(trader) == 0
+    pool.swap_exact_in(weth, amount_in, expected, arbitrageur, sender=arbitrageur)
+    assert usd.balanceOf(arbitrageur) == expected
+    assert weth.balanceOf(arbitrageur) == 0
     assert (pool.reserve0(), pool.reserve1()) == (POOL_WETH + amount_in, POOL_USD - expected)
 
 
 @pytest.mark.parametrize("amount_in", [3_001, 12_345 * USD + 1, 2_500_000 * USD])
-def test_buy_weth_matches_constant_product(pool, weth, usd, trader, attacker, fund, amount_in):
+def test_buy_weth_matches_constant_product(pool, weth, usd, arbitrageur, attacker, fund, amount_in):
     expected = m.amount_out(amount_in, POOL_USD, POOL_WETH)
-    fund(usd, trader, amount_in, pool)
-    pool.swap_exact_in(usd, amount_in, expected, attacker, sender=trader)
+    fund(usd, arbitrageur, amount_in, pool)
+    pool.swap_exact_in(usd, amount_in, expected, attacker, sender=arbitrageur)
     assert weth.balanceOf(attacker) == expected
-    assert usd.balanceOf(trader) == 0
+    assert usd.balanceOf(arbitrageur) == 0
     assert (pool.reserve0(), pool.reserve1()) == (POOL_WETH - expected, POOL_USD + amount_in)
 
 
-def test_swap_sequence_matches_model(pool, weth, usd, trader, fund):
+def test_swap_sequence_matches_model(pool, weth, usd, arbitrageur, fund):
     """Twelve seeded swaps both ways: every output and the final reserves are exact."""
     rng = random.Random(20240601)
     model = m.PoolModel()
     model.add_liquidity(POOL_WETH, POOL_USD, 0)
-    fund(weth, trader, 400 * WETH, pool)
-    fund(usd, trader, 1_500_000 * USD, pool)
+    fund(weth, arbitrageur, 400 * WETH, pool)
+    fund(usd, arbitrageur, 1_500_000 * USD, pool)
     for _ in range(12):
         zero_for_one = rng.random() < 0.5
         if zero_for_one:
@@ -153,33 +153,33 @@ def test_swap_sequence_matches_model(pool, weth, usd, trader, fund):
             amount = rng.randrange(1, 100_000 * USD)
             token = usd
         expected = model.swap(zero_for_one, amount, 0)
-        receipt = pool.swap_exact_in(token, amount, expected, trader, sender=trader)
+        receipt = pool.swap_exact_in(token, amount, expected, arbitrageur, sender=arbitrageur)
         assert receipt.return_value == expected
     assert (pool.reserve0(), pool.reserve1()) == (model.r0, model.r1)
     assert weth.balanceOf(pool) == model.r0 and usd.balanceOf(pool) == model.r1
 
 
-def test_swap_emits_event(pool, weth, trader, attacker, fund):
-    fund(weth, trader, WETH, pool)
-    receipt = pool.swap_exact_in(weth, WETH, 0, attacker, sender=trader)
+def test_swap_emits_event(pool, weth, arbitrageur, attacker, fund):
+    fund(weth, arbitrageur, WETH, pool)
+    receipt = pool.swap_exact_in(weth, WETH, 0, attacker, sender=arbitrageur)
     expected = m.amount_out(WETH, POOL_WETH, POOL_USD)
     assert receipt.events.filter(pool.Swap) == [
-        pool.Swap(sender=trader, receiver=attacker, token_in=weth, amount_in=WETH, amount_out=expected)
+        pool.Swap(sender=arbitrageur, receiver=attacker, token_in=weth, amount_in=WETH, amount_out=expected)
     ]
 
 
-def test_fee_stays_with_liquidity(pool, weth, usd, trader, fund):
+def test_fee_stays_with_liquidity(pool, weth, usd, arbitrageur, fund):
     model = m.PoolModel()
     model.add_liquidity(POOL_WETH, POOL_USD, 0)
     bought = model.swap(False, 300_000 * USD, 0)
     back = model.swap(True, bought, 0)
 
-    fund(usd, trader, 300_000 * USD, pool)
-    pool.swap_exact_in(usd, 300_000 * USD, 0, trader, sender=trader)
-    assert weth.balanceOf(trader) == bought
-    weth.approve(pool, bought, sender=trader)
-    pool.swap_exact_in(weth, bought, 0, trader, sender=trader)
-    assert usd.balanceOf(trader) == back
+    fund(usd, arbitrageur, 300_000 * USD, pool)
+    pool.swap_exact_in(usd, 300_000 * USD, 0, arbitrageur, sender=arbitrageur)
+    assert weth.balanceOf(arbitrageur) == bought
+    weth.approve(pool, bought, sender=arbitrageur)
+    pool.swap_exact_in(weth, bought, 0, arbitrageur, sender=arbitrageur)
+    assert usd.balanceOf(arbitrageur) == back
     # The round trip loses about two fees, which stay in the reserves.
     assert 300_000 * USD - back > 2 * 300_000 * USD * m.POOL_DEFAULT_FEE_BPS // m.BPS * 9 // 10
     assert (pool.reserve0(), pool.reserve1()) == (POOL_WETH, POOL_USD + 300_000 * USD - back)
@@ -187,33 +187,33 @@ def test_fee_stays_with_liquidity(pool, weth, usd, trader, fund):
 
 
 @pytest.mark.parametrize("fee_bps", [0, 1, 100])
-def test_fee_setting_changes_output(pool, weth, usd, deployer, trader, fund, fee_bps):
+def test_fee_setting_changes_output(pool, weth, usd, deployer, arbitrageur, fund, fee_bps):
     pool.set_fee(fee_bps, sender=deployer)
     assert pool.fee_bps() == fee_bps
     amount = 50 * WETH
     expected = m.amount_out(amount, POOL_WETH, POOL_USD, fee_bps)
     assert pool.get_amount_out(weth, amount) == expected
-    fund(weth, trader, amount, pool)
-    pool.swap_exact_in(weth, amount, expected, trader, sender=trader)
-    assert usd.balanceOf(trader) == expected
+    fund(weth, arbitrageur, amount, pool)
+    pool.swap_exact_in(weth, amount, expected, arbitrageur, sender=arbitrageur)
+    assert usd.balanceOf(arbitrageur) == expected
 
 
-def test_slippage_guard(pool, weth, trader, fund):
+def test_slippage_guard(pool, weth, arbitrageur, fund):
     quote = pool.get_amount_out(weth, 5 * WETH)
-    fund(weth, trader, 5 * WETH, pool)
+    fund(weth, arbitrageur, 5 * WETH, pool)
     with ape.reverts("pool: slippage"):
-        pool.swap_exact_in(weth, 5 * WETH, quote + 1, trader, sender=trader)
+        pool.swap_exact_in(weth, 5 * WETH, quote + 1, arbitrageur, sender=arbitrageur)
     assert pool.reserve0() == POOL_WETH
-    assert pool.swap_exact_in(weth, 5 * WETH, quote, trader, sender=trader).return_value == quote
+    assert pool.swap_exact_in(weth, 5 * WETH, quote, arbitrageur, sender=arbitrageur).return_value == quote
 
 
-def test_unknown_token_and_bad_arguments(pool, stranger_token, weth, trader):
+def test_unknown_token_and_bad_arguments(pool, stranger_token, weth, arbitrageur):
     with ape.reverts("pool: unknown token"):
-        pool.swap_exact_in(stranger_token, WETH, 0, trader, sender=trader)
+        pool.swap_exact_in(stranger_token, WETH, 0, arbitrageur, sender=arbitrageur)
     with ape.reverts("pool: zero amount"):
-        pool.swap_exact_in(weth, 0, 0, trader, sender=trader)
+        pool.swap_exact_in(weth, 0, 0, arbitrageur, sender=arbitrageur)
     with ape.reverts("pool: zero address"):
-        pool.swap_exact_in(weth, WETH, 0, ZERO, sender=trader)
+        pool.swap_exact_in(weth, WETH, 0, ZERO, sender=arbitrageur)
 
 
 @pytest.mark.parametrize("amount_out", [1, 3_000 * USD, 2_999_999 * USD])

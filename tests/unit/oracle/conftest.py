@@ -1,10 +1,10 @@
 """Fixtures for the oracle contracts.
 
-VolFeed (volatility feed): `vol_deployer` (its owner), `reporter` (pushes slices), `vol_attacker`
-(neither), `create_vol_feed(...)` builds a fresh feed, `vol_feed` is one with `reporter` appointed
-and a one-hour `max_age`, and `fitted_vol_feed` carries the committed 2024-05-24 ETH surface
-(data/svi_eth_2024-05-24.json) re-dated to the chain's clock. Session-scoped; ape's isolation
-reverts the chain after each test.
+VolFeed (volatility feed), with the role fixtures of tests/conftest.py: `deployer` (its owner),
+`reporter` (pushes slices), `attacker` (neither). `create_vol_feed(...)` builds a fresh feed,
+`vol_feed` is one with `reporter` appointed and a one-hour `max_age`, and `fitted_vol_feed`
+carries the committed 2024-05-24 ETH surface (data/svi_eth_2024-05-24.json) re-dated to the
+chain's clock. Session-scoped; the chain is restored after each test.
 """
 
 import pytest
@@ -15,29 +15,11 @@ VOL_MAX_AGE = 3_600
 
 
 @pytest.fixture(scope="session")
-def vol_deployer(accounts):
-    """Deploys and owns the VolFeed."""
-    return accounts[0]
-
-
-@pytest.fixture(scope="session")
-def reporter(accounts):
-    """Pushes SVI slices to the VolFeed."""
-    return accounts[5]
-
-
-@pytest.fixture(scope="session")
-def vol_attacker(accounts):
-    """Holds no role on the VolFeed."""
-    return accounts[7]
-
-
-@pytest.fixture(scope="session")
-def create_vol_feed(project, vol_deployer):
-    """create_vol_feed(reporter=ZERO, max_age=VOL_MAX_AGE): a fresh VolFeed owned by `vol_deployer`."""
+def create_vol_feed(project, deployer):
+    """create_vol_feed(reporter=ZERO, max_age=VOL_MAX_AGE): a fresh VolFeed owned by `deployer`."""
 
     def _create(reporter="0x0000000000000000000000000000000000000000", max_age=VOL_MAX_AGE):
-        return project.VolFeed.deploy(reporter, max_age, sender=vol_deployer)
+        return project.VolFeed.deploy(reporter, max_age, sender=deployer)
 
     return _create
 

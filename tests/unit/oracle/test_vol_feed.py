@@ -49,11 +49,11 @@ def ref_vol(params_wad, k_wad, tte):
 # --- deployment and roles ----------------------------------------------------
 
 
-def test_deploy_sets_owner_reporter_and_max_age(vol_feed, vol_deployer, reporter, vol_attacker):
-    assert vol_feed.owner() == vol_deployer
+def test_deploy_sets_owner_reporter_and_max_age(vol_feed, deployer, reporter, attacker):
+    assert vol_feed.owner() == deployer
     assert vol_feed.is_reporter(reporter)
-    assert not vol_feed.is_reporter(vol_deployer)
-    assert not vol_feed.is_reporter(vol_attacker)
+    assert not vol_feed.is_reporter(deployer)
+    assert not vol_feed.is_reporter(attacker)
     assert vol_feed.max_age() == MAX_AGE
     assert vol_feed.listed_expiries() == []
     # Ownership cannot be renounced (a feed without owner could not remove a reporter).
@@ -76,60 +76,60 @@ def test_deploy_rejects_max_age_out_of_bounds(create_vol_feed, max_age):
         create_vol_feed(max_age=max_age)
 
 
-def test_owner_appoints_and_removes_reporters(vol_feed, vol_deployer, vol_attacker, chain):
-    receipt = vol_feed.set_reporter(vol_attacker, True, sender=vol_deployer)
-    assert vol_feed.is_reporter(vol_attacker)
+def test_owner_appoints_and_removes_reporters(vol_feed, deployer, attacker, chain):
+    receipt = vol_feed.set_reporter(attacker, True, sender=deployer)
+    assert vol_feed.is_reporter(attacker)
     assert receipt.events.filter(vol_feed.ReporterSet) == [
-        vol_feed.ReporterSet(account=vol_attacker, allowed=True)
+        vol_feed.ReporterSet(account=attacker, allowed=True)
     ]
     expiry = now(chain) + 30 * DAY
-    vol_feed.push(expiry, *SKEW, sender=vol_attacker)
+    vol_feed.push(expiry, *SKEW, sender=attacker)
     assert vol_feed.slice(expiry)[:5] == SKEW
 
-    vol_feed.set_reporter(vol_attacker, False, sender=vol_deployer)
-    assert not vol_feed.is_reporter(vol_attacker)
+    vol_feed.set_reporter(attacker, False, sender=deployer)
+    assert not vol_feed.is_reporter(attacker)
     with ape.reverts("vol: not reporter"):
-        vol_feed.push(expiry, *SKEW, sender=vol_attacker)
+        vol_feed.push(expiry, *SKEW, sender=attacker)
 
 
-def test_set_reporter_is_owner_only(vol_feed, reporter, vol_attacker):
-    for caller in (vol_attacker, reporter):
+def test_set_reporter_is_owner_only(vol_feed, reporter, attacker):
+    for caller in (attacker, reporter):
         with ape.reverts("ownable: caller is not the owner"):
-            vol_feed.set_reporter(vol_attacker, True, sender=caller)
-    assert not vol_feed.is_reporter(vol_attacker)
+            vol_feed.set_reporter(attacker, True, sender=caller)
+    assert not vol_feed.is_reporter(attacker)
 
 
-def test_set_reporter_rejects_zero_address(vol_feed, vol_deployer):
+def test_set_reporter_rejects_zero_address(vol_feed, deployer):
     with ape.reverts("vol: zero address"):
-        vol_feed.set_reporter(ZERO, True, sender=vol_deployer)
+        vol_feed.set_reporter(ZERO, True, sender=deployer)
 
 
-def test_set_max_age_within_bounds(vol_feed, vol_deployer):
-    receipt = vol_feed.set_max_age(600, sender=vol_deployer)
+def test_set_max_age_within_bounds(vol_feed, deployer):
+    receipt = vol_feed.set_max_age(600, sender=deployer)
     assert vol_feed.max_age() == 600
     assert receipt.events.filter(vol_feed.MaxAgeSet) == [
         vol_feed.MaxAgeSet(old_max_age=MAX_AGE, new_max_age=600)
     ]
     for bad in (59, 7 * DAY + 1):
         with ape.reverts("vol: max age out of bounds"):
-            vol_feed.set_max_age(bad, sender=vol_deployer)
+            vol_feed.set_max_age(bad, sender=deployer)
     assert vol_feed.max_age() == 600
 
 
-def test_set_max_age_is_owner_only(vol_feed, reporter, vol_attacker):
-    for caller in (vol_attacker, reporter):
+def test_set_max_age_is_owner_only(vol_feed, reporter, attacker):
+    for caller in (attacker, reporter):
         with ape.reverts("ownable: caller is not the owner"):
             vol_feed.set_max_age(600, sender=caller)
     assert vol_feed.max_age() == MAX_AGE
 
 
-def test_transferred_ownership_moves_the_setters(vol_feed, vol_deployer, vol_attacker):
-    vol_feed.transfer_ownership(vol_attacker, sender=vol_deployer)
-    assert vol_feed.owner() == vol_attacker
-    vol_feed.set_max_age(120, sender=vol_attacker)
+def test_transferred_ownership_moves_the_setters(vol_feed, deployer, attacker):
+    vol_feed.transfer_ownership(attacker, sender=deployer)
+    assert vol_feed.owner() == attacker
+    vol_feed.set_max_age(120, sender=attacker)
     assert vol_feed.max_age() == 120
     with ape.reverts("ownable: caller is not the owner"):
-        vol_feed.set_max_age(600, sender=vol_deployer)
+        vol_feed.set_max_age(600, sender=deployer)
 
 
 # --- push --------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_unknown_expiry_reads_as_zeros(vol_feed, chain):
     assert not vol_feed.is_fresh(expiry)
 
 
-@pytest.mark.parametrize("caller", ["vol_attacker", "vol_deployer"])
+@pytest.mark.parametrize("caller", ["attacker", "deployer"])
 def test_push_is_reporter_only(vol_feed, caller, request, chain):
     expiry = now(chain) + DAY
     with ape.reverts("vol: not reporter"):
@@ -319,20 +319,20 @@ def test_slice_is_fresh_for_exactly_max_age(vol_feed, reporter, chain):
     assert vol_feed.is_fresh(expiry)
 
 
-def test_longer_max_age_revives_a_stale_slice(vol_feed, reporter, vol_deployer, chain):
+def test_longer_max_age_revives_a_stale_slice(vol_feed, reporter, deployer, chain):
     t = now(chain) + 10
     expiry = t + 30 * DAY
     push_at(chain, vol_feed, t, expiry, SKEW, reporter)
     chain.mine(deltatime=2 * MAX_AGE)
     assert not vol_feed.is_fresh(expiry)
-    vol_feed.set_max_age(DAY, sender=vol_deployer)
+    vol_feed.set_max_age(DAY, sender=deployer)
     assert vol_feed.is_fresh(expiry)
-    vol_feed.set_max_age(60, sender=vol_deployer)
+    vol_feed.set_max_age(60, sender=deployer)
     assert not vol_feed.is_fresh(expiry)
 
 
-def test_reads_revert_at_and_after_expiry(vol_feed, reporter, vol_deployer, chain):
-    vol_feed.set_max_age(7 * DAY, sender=vol_deployer)
+def test_reads_revert_at_and_after_expiry(vol_feed, reporter, deployer, chain):
+    vol_feed.set_max_age(7 * DAY, sender=deployer)
     t = now(chain) + 10
     expiry = t + DAY
     push_at(chain, vol_feed, t, expiry, SKEW, reporter)
@@ -409,8 +409,8 @@ def test_vol_rounds_up_against_exact_integer_arithmetic(vol_feed, reporter, chai
         assert vol_feed.vol(expiry, k) == math.isqrt(v) + (math.isqrt(v) ** 2 < v)
 
 
-def test_vol_grows_as_expiry_nears_at_fixed_total_variance(vol_feed, reporter, vol_deployer, chain):
-    vol_feed.set_max_age(7 * DAY, sender=vol_deployer)
+def test_vol_grows_as_expiry_nears_at_fixed_total_variance(vol_feed, reporter, deployer, chain):
+    vol_feed.set_max_age(7 * DAY, sender=deployer)
     t = now(chain) + 10
     expiry = t + 6 * DAY  # stays fresh (max age 7 days) until it expires
     push_at(chain, vol_feed, t, expiry, SKEW, reporter)
@@ -473,8 +473,8 @@ def test_index_extrapolates_flat_in_vol_and_hits_listed_tenors_exactly(vol_feed,
     assert vol_feed.atm_vol(first) == pytest.approx(math.sqrt(0.02 * 365 / 20) * WAD, rel=REL)
 
 
-def test_index_skips_stale_and_expired_expiries(vol_feed, reporter, vol_deployer, chain):
-    vol_feed.set_max_age(2 * DAY, sender=vol_deployer)
+def test_index_skips_stale_and_expired_expiries(vol_feed, reporter, deployer, chain):
+    vol_feed.set_max_age(2 * DAY, sender=deployer)
     t = now(chain) + 10
     e1, e2, e3, e4 = (t + d * DAY for d in (1, 25, 40, 60))
     for i, (e, w) in enumerate(((e1, 10**16), (e2, 2 * 10**16), (e3, 5 * 10**16), (e4, 8 * 10**16))):
