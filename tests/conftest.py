@@ -8,6 +8,9 @@ storage slots warm across transactions), runs on anvil through `node_chain` / `n
 (Ape's own chain and project; Ape isolates those tests). docs/benchmarks.md ("Test-suite
 timing") lists which and why.
 
+Deployments are built in one place, `build` / `node_build` (tests/builder.py, over
+`dsi.protocol`), which the conftests' worlds use.
+
 Accounts are ape's deterministic test accounts (ape's `accounts` fixture *is*
 `accounts.test_accounts`; `test.number_of_accounts` in ape-config.yaml), named by protocol role;
 the in-process chain funds the same addresses.
@@ -71,6 +74,22 @@ def node_project():
     import ape
 
     return ape.project
+
+
+@pytest.fixture(scope="session")
+def build(inproc, accounts):
+    """The test deployments' builder (tests/builder.py) on the in-process chain."""
+    from builder import Builder
+
+    return Builder(inproc.project, accounts, inproc.chain)
+
+
+@pytest.fixture(scope="session")
+def node_build(node_project, accounts, node_chain):
+    """The same builder on anvil."""
+    from builder import Builder
+
+    return Builder(node_project, accounts, node_chain)
 
 
 @pytest.fixture(autouse=True)

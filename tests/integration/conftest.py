@@ -1,4 +1,5 @@
-"""Integration fixtures: the whole protocol, deployed once per session by `dsi.protocol.deploy`.
+"""Integration fixtures: the whole protocol, deployed once per session (`build.protocol()`:
+`dsi.protocol.deploy`).
 
 Every test starts from the session's state and leaves nothing behind (the in-process chain's
 snapshot is restored, tests/conftest.py), so tests may move prices and time freely.
@@ -8,20 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-from dsi.protocol import Params, deploy
-
 WAD = 10**18
 
 
 @pytest.fixture(scope="session")
-def protocol(project, accounts):
-    return deploy(project, accounts, Params())
+def protocol(build):
+    return build.protocol()
 
 
 @pytest.fixture(scope="session")
-def node_protocol(node_project, accounts):
+def node_protocol(node_build):
     """The same deployment on anvil (for what is measured on the node: gas)."""
-    return deploy(node_project, accounts, Params())
+    return node_build.protocol()
 
 
 @pytest.fixture(scope="session")
@@ -43,13 +42,11 @@ def advance(chain, protocol):
 
 
 @pytest.fixture
-def build_history(chain, protocol):
+def build_history(build, protocol):
     """build_history(seconds, step=60): observations every `step` seconds at the current price,
     enough for the protocol's TWAP window."""
 
     def _build(seconds: int, step: int = 60):
-        for _ in range(seconds // step):
-            chain.mine(deltatime=step)
-            protocol.twap.update(sender=protocol.keeper)
+        build.twap_history(protocol, seconds // step, step)
 
     return _build

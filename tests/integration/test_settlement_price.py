@@ -11,7 +11,7 @@ import ape
 import pytest
 
 from dsi.agents.arbitrageur import trade_to_price
-from dsi.protocol import Params, deploy
+from dsi.protocol import Params
 from dsi.reference import settlement as ref
 
 WAD = 10**18
@@ -20,11 +20,11 @@ WINDOW = 1_800
 
 
 @pytest.fixture(scope="module")
-def protocol(project, accounts):
+def protocol(build):
     """This module's own deployment: the session's may carry expiries other modules listed (a
     session fixture first built inside another module's snapshot), and these tests read the
     oracle's checkpoint queue and TWAP ring from empty."""
-    return deploy(project, accounts, Params())
+    return build.protocol()
 
 
 def _list_expiry(p, chain, seconds: int) -> int:
@@ -227,12 +227,12 @@ def test_an_expiry_settles_a_day_a_month_a_year_late(protocol, chain, days):
 
 
 @pytest.mark.parametrize("days", [1, 365])
-def test_nothing_recorded_still_settles_after_the_delay(project, accounts, chain, days):
+def test_nothing_recorded_still_settles_after_the_delay(build, chain, days):
     """A deployment whose ring holds 40 observations, nobody pokes the oracle after expiry and
     the ring moves past the window: no pool reference (recorded as 0 at settle), so the feed
     readings settle once the delay has passed (the mean of the feed at expiry and 30 min
     later)."""
-    p = deploy(project, accounts, Params(twap_cardinality=40, twap_min_spacing=60))
+    p = build.protocol(Params(twap_cardinality=40, twap_min_spacing=60))
     expiry = _list_expiry(p, chain, 2_400)
     path = _history(p, chain)
     _run_to(p, chain, expiry + 2_700, 60, path)  # 45 min more of observations: the ring forgets

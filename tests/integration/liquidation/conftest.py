@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from builder import Builder
 
 from dsi.agents.arbitrageur import amount_to_price
-from dsi.protocol import Params, deploy, deploy_liquidation, deploy_margin
 
 WAD = 10**18
 DAY = 86_400
@@ -84,12 +84,7 @@ class World:
             self.refresh()
 
     def fund_account(self, account, usd: float, sub: int, mode: int = 1):
-        u = int(usd * 10**6)
-        self.p.usd.mint(account, u, sender=self.p.deployer)
-        self.p.usd.approve(self.engine.address, u, sender=account)
-        self.engine.deposit(sub, u, 0, sender=account)
-        if mode != 0:
-            self.engine.set_mode(sub, mode, sender=account)
+        Builder.deposit(self.p, account, usd, 0.0, sub, mode)
 
     def open_book(self, account, sub: int, shorts: list[tuple[int, bool, float]], leverage: float = 1.02,
                   mode: int = 1):
@@ -102,27 +97,19 @@ class World:
         self.engine.withdraw(sub, usd - int(need * 10**6), 0, sender=account)
 
 
-def build_world(project, accounts, chain) -> World:
-    p = deploy_margin(project, deploy(project, accounts, Params()))
-    deploy_liquidation(project, p, "dutch", fund_capital=20_000)
+KINDS = ((2700, False), (2400, False), (2100, False), (3300, True), (3600, True))
+
+
+def build_world(build) -> World:
+    p = build.liquidation(build.margin(build.protocol()), "dutch", fund_capital=20_000)
     d = p.deployer
-    mechanisms = {"dutch": p.liquidator}
-    args = (p.engine.address, p.insurance_fund.address, p.oracle.address, p.series.address, p.vol_feed.address,
-            p.calculator.address, p.usd.address)
-    mechanisms["fixed"] = project.FixedPenalty.deploy(*args, sender=d)
-    mechanisms["dynamic"] = project.DynamicFee.deploy(*args, sender=d)
-    expiry = chain.blocks.head.timestamp + 30 * DAY
-    p.vol_feed.push(expiry, *SLICE, sender=p.reporter)
-    ids = {}
-    for strike, is_call in ((2700, False), (2400, False), (2100, False), (3300, True), (3600, True)):
-        p.series.list_series(strike * WAD, expiry, is_call, False, sender=d)
-        ids[(strike, is_call)] = p.series.find_series(strike * WAD, expiry, is_call, False)
-    for _ in range(30):
-        chain.mine(deltatime=60)
-        p.twap.update(sender=p.keeper)
-    p.feed.submit(3_000 * WAD, sender=p.reporter)
-    p.oracle.poke(sender=p.keeper)
-    w = World(p=p, chain=chain, expiry=expiry, ids=ids, mechanisms=mechanisms)
+    mechanisms = {"dutch": p.liquidator, "fixed": build.mechanism(p, "fixed"), "dynamic": build.mechanism(p, "dynamic")}
+    expiry = build.chain.blocks.head.timestamp + 30 * DAY
+    build.vol_slice(p, expiry, SLICE)
+    ids = build.list_series(p, expiry, KINDS)
+    build.twap_history(p, 30)
+    build.fresh_oracle(p, 3_000 * WAD)
+    w = World(p=p, chain=build.chain, expiry=expiry, ids=ids, mechanisms=mechanisms)
     for taker in (p.keeper, p.attacker):
         w.fund_account(taker, 1_000_000, TAKER_SUB)
         p.usd.mint(taker, 100_000 * 10**6, sender=d)  # wallet cash for the fund's fees
@@ -140,14 +127,14 @@ def build_world(project, accounts, chain) -> World:
 
 
 @pytest.fixture(scope="session")
-def world(project, accounts, chain):
-    return build_world(project, accounts, chain)
+def world(build):
+    return build_world(build)
 
 
 @pytest.fixture(scope="session")
-def node_world(node_project, accounts, node_chain):
+def node_world(node_build):
     """The same world on anvil: the keeper's live-network path (events, eth_estimateGas) and gas."""
-    return build_world(node_project, accounts, node_chain)
+    return build_world(node_build)
 
 
 @pytest.fixture(params=MECHANISMS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from builder import Builder
 
-from dsi.protocol import deploy_margin
 from dsi.reference import margin as M
 
 WAD = 10**18
@@ -29,44 +29,34 @@ class MarginWorld:
         return M.Market(spot=spot, surfaces={tte: SLICE}), tte
 
 
-def build_margin_world(project, protocol, chain) -> MarginWorld:
-    p = deploy_margin(project, protocol)
-    d = p.deployer
-    vol_feed, engine = p.vol_feed, p.engine
-    expiry = chain.blocks.head.timestamp + 30 * DAY
-    vol_feed.push(expiry, *(int(round(x * WAD)) for x in (SLICE.a, SLICE.b, SLICE.rho, SLICE.m, SLICE.sigma)),
-                  sender=p.reporter)
-    ids = {}
-    for strike, is_call in ((3300, True), (3600, True), (2700, False), (2400, False), (3000, True), (3000, False)):
-        p.series.list_series(strike * WAD, expiry, is_call, False, sender=d)
-        ids[(strike, is_call)] = p.series.find_series(strike * WAD, expiry, is_call, False)
-    return MarginWorld(protocol=p, engine=engine, vol_feed=vol_feed, expiry=expiry, ids=ids, chain=chain)
+KINDS = ((3300, True), (3600, True), (2700, False), (2400, False), (3000, True), (3000, False))
+
+
+def build_margin_world(build, protocol) -> MarginWorld:
+    """The margin layer on `protocol`, one 30-day slice and the six series of KINDS."""
+    p = build.margin(protocol)
+    expiry = build.chain.blocks.head.timestamp + 30 * DAY
+    build.vol_slice(p, expiry, [int(round(x * WAD)) for x in (SLICE.a, SLICE.b, SLICE.rho, SLICE.m, SLICE.sigma)])
+    ids = build.list_series(p, expiry, KINDS)
+    return MarginWorld(protocol=p, engine=p.engine, vol_feed=p.vol_feed, expiry=expiry, ids=ids, chain=build.chain)
 
 
 @pytest.fixture(scope="session")
-def margin_world(project, protocol, chain):
-    return build_margin_world(project, protocol, chain)
+def margin_world(build, protocol):
+    return build_margin_world(build, protocol)
 
 
 @pytest.fixture(scope="session")
-def node_margin_world(node_project, node_protocol, node_chain):
+def node_margin_world(node_build, node_protocol):
     """The same world on anvil (gas figures)."""
-    return build_margin_world(node_project, node_protocol, node_chain)
+    return build_margin_world(node_build, node_protocol)
 
 
 def _funder(world):
     """fund_account(account, usd, weth=0, sub=0): mint and deposit collateral."""
-    p, engine = world.protocol, world.engine
 
     def _fund(account, usd: float, weth: float = 0.0, sub: int = 0):
-        u, w = int(usd * 10**6), int(weth * WAD)
-        if u:
-            p.usd.mint(account, u, sender=p.deployer)
-            p.usd.approve(engine.address, u, sender=account)
-        if w:
-            p.weth.mint(account, w, sender=p.deployer)
-            p.weth.approve(engine.address, w, sender=account)
-        engine.deposit(sub, u, w, sender=account)
+        Builder.deposit(world.protocol, account, usd, weth, sub)
 
     return _fund
 

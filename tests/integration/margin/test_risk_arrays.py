@@ -290,12 +290,12 @@ def test_validity_governance_is_owner_only_and_bounded(margin_world):
     assert w.engine.risk_arrays() == ra.address  # the engine reads pm_params from it
 
 
-def test_value_beyond_a_lane_is_refused_and_the_series_stays_live(project, accounts, chain):
+def test_value_beyond_a_lane_is_refused_and_the_series_stays_live(build, chain):
     """A 51-bit lane holds 2.25e6 USD per option: at ETH 2,000,000 a call's x3 tail scenario
     is worth ~4e6, so `refresh` refuses and margin checks keep revaluing that series live."""
-    from dsi.protocol import Params, deploy, deploy_margin
+    from dsi.protocol import Params
 
-    p = deploy_margin(project, deploy(project, accounts, Params(spot=2_000_000.0)))
+    p = build.margin(build.protocol(Params(spot=2_000_000.0)))
     expiry = chain.blocks.head.timestamp + 30 * 86_400
     p.vol_feed.push(expiry, 10**16, 8 * 10**16, -3 * 10**17, 0, 2 * 10**17, sender=p.reporter)
     p.series.list_series(2_000_000 * WAD, expiry, True, False, sender=p.deployer)

@@ -1,5 +1,6 @@
 """Fixtures for the market contracts: two collateral tokens, a funded WETH/USD
-spot pool, a funded ERC-3156 flash lender and a scriptable flash borrower.
+spot pool, a funded ERC-3156 flash lender and a scriptable flash borrower, built by the
+`build` fixture (tests/builder.py).
 
 Everything is deployed once per session; the chain is restored after each test.
 Accounts are the role fixtures of tests/conftest.py: the `lp` provides the pool's liquidity, the
@@ -19,13 +20,9 @@ from market_model import (
 
 
 @pytest.fixture(scope="session")
-def create_token(project, deployer):
+def create_token(build):
     """create_token(name, symbol, decimals): a fresh CollateralToken owned by the deployer."""
-
-    def _create_token(name, symbol, decimals):
-        return project.CollateralToken.deploy(name, symbol, decimals, sender=deployer)
-
-    return _create_token
+    return build.token
 
 
 @pytest.fixture(scope="session")
@@ -51,11 +48,11 @@ def fund(deployer):
 
 
 @pytest.fixture(scope="session")
-def create_pool(project, deployer, weth, usd):
+def create_pool(build, weth, usd):
     """create_pool(): a fresh WETH/USD pool with no liquidity."""
 
     def _create_pool():
-        return project.SpotPool.deploy(weth, usd, sender=deployer)
+        return build.pool(weth, usd)
 
     return _create_pool
 
@@ -66,24 +63,15 @@ def empty_pool(create_pool):
 
 
 @pytest.fixture(scope="session")
-def pool(create_pool, lp, fund, weth, usd):
+def pool(build, lp, weth, usd):
     """A pool with opening liquidity from `lp` at 3,000 USD/WETH."""
-    contract = create_pool()
-    fund(weth, lp, POOL_WETH, contract)
-    fund(usd, lp, POOL_USD, contract)
-    contract.add_liquidity(POOL_WETH, POOL_USD, 0, lp, sender=lp)
-    return contract
+    return build.pool(weth, usd, lp, POOL_WETH, POOL_USD)
 
 
 @pytest.fixture(scope="session")
-def lender(project, deployer, fund, weth, usd):
+def lender(build, weth, usd):
     """A flash lender of WETH and USD with deposits from the deployer."""
-    contract = project.FlashLender.deploy([weth, usd], sender=deployer)
-    fund(weth, deployer, LENDER_WETH, contract)
-    fund(usd, deployer, LENDER_USD, contract)
-    contract.deposit(weth, LENDER_WETH, sender=deployer)
-    contract.deposit(usd, LENDER_USD, sender=deployer)
-    return contract
+    return build.lender({weth: LENDER_WETH, usd: LENDER_USD})
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,11 @@ VOL_MAX_AGE = 3_600
 
 
 @pytest.fixture(scope="session")
-def create_vol_feed(project, deployer):
+def create_vol_feed(build):
     """create_vol_feed(reporter=ZERO, max_age=VOL_MAX_AGE): a fresh VolFeed owned by `deployer`."""
 
     def _create(reporter="0x0000000000000000000000000000000000000000", max_age=VOL_MAX_AGE):
-        return project.VolFeed.deploy(reporter, max_age, sender=deployer)
+        return build.vol_feed(reporter, max_age)
 
     return _create
 
