@@ -19,6 +19,7 @@ The pricer is stateless, so one deployment serves the whole session.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -39,13 +40,21 @@ from dsi.protocol import ROLES  # noqa: E402
 # --- Chains -------------------------------------------------------------------
 
 
+# DSI_TEST_CHAIN=anvil runs the in-process tests on anvil instead (slow: to compare outcomes).
+ON_ANVIL = os.environ.get("DSI_TEST_CHAIN") == "anvil"
+
+
 @pytest.fixture(scope="session")
 def inproc(accounts):
     """The in-process chain and its project (tests/inproc.py), one per session."""
+    if ON_ANVIL:
+        import ape
+
+        return SimpleNamespace(chain=ape.chain, project=ape.project, on_anvil=True)
     from inproc import InprocChain, InprocProject
 
     chain = InprocChain(funded=[a.address for a in accounts])
-    return SimpleNamespace(chain=chain, project=InprocProject(chain))
+    return SimpleNamespace(chain=chain, project=InprocProject(chain), on_anvil=False)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +105,7 @@ def node_build(node_project, accounts, node_chain):
 def _inproc_isolation(request):
     """A test on the in-process chain starts from what the session fixtures built and leaves
     nothing behind (its snapshot is restored); tests on the node are isolated by Ape."""
-    if "inproc" not in request.fixturenames:
+    if "inproc" not in request.fixturenames or ON_ANVIL:
         yield
         return
     chain = request.getfixturevalue("inproc").chain
@@ -183,8 +192,10 @@ def pricer_type(node_project):
 
 
 @pytest.fixture(scope="session")
-def pricer(inproc, pricer_type, deployer):
+def pricer(inproc, pricer_type, deployer, request):
     """The stateless Black-76 / SVI / normal-distribution pricer, deployed once per session."""
+    if inproc.on_anvil:
+        return request.getfixturevalue("node_pricer")
     abi = pricer_type.model_dump(mode="json", by_alias=True)
     return inproc.project.container("OptionPricer", abi).deploy(sender=deployer)
 

@@ -15,7 +15,7 @@ per-call overhead, against thousands here). The test bodies are the ones written
   without a reason reads "Transaction failed.", as Ape reports it);
 - `chain.blocks.head.timestamp` / `.number`, `chain.blocks[n]`, `chain.pending_timestamp`
   (settable: the next block's timestamp), `chain.mine(num_blocks, timestamp=, deltatime=)`,
-  `chain.snapshot()` / `chain.restore(...)`, `chain.get_code(address)`;
+  `chain.snapshot()` / `chain.restore(...)`, `chain.isolate()`, `chain.provider.get_code(address)`;
 - accounts are Ape's own test accounts (the same addresses as on anvil): the chain only needs
   their addresses, and funds them with ether.
 
@@ -506,6 +506,11 @@ class InprocChain(RevmChain):
 
     def get_code(self, address) -> bytes:
         return bytes(self.evm.get_code(_arg(address)) or b"")
+
+    @property
+    def provider(self) -> "InprocChain":
+        """`chain.provider.get_code(address)`, as on Ape."""
+        return self
 
     def gas_used(self):
         raise NotImplementedError("inproc: revm under-counts gas (warm slots); gas is measured on anvil")

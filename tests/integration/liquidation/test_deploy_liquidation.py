@@ -35,7 +35,7 @@ def test_deploy_liquidation_turns_the_reserve_on(project, world):
 def test_margin_engine_fits_eip170(world, chain):
     """The engine's deployed code (runtime + 32 bytes per immutable, appended by Vyper) stays within
     the EIP-170 limit of 24,576 bytes (the node would refuse the deployment otherwise)."""
-    size = len(chain.get_code(world.engine.address))
+    size = len(chain.provider.get_code(world.engine.address))
     print(f"MarginEngine deployed code: {size:,} bytes")
     assert size <= 24_576
 
