@@ -166,7 +166,8 @@ def test_unknown_expiry_reads_as_zeros(vol_feed, chain):
     assert not vol_feed.is_fresh(expiry)
 
 
-@pytest.mark.parametrize("caller", ["attacker", "deployer"])
+# ids as before the role fixtures replaced vol_attacker / vol_deployer (stable test ids)
+@pytest.mark.parametrize("caller", ["attacker", "deployer"], ids=["vol_attacker", "vol_deployer"])
 def test_push_is_reporter_only(vol_feed, caller, request, chain):
     expiry = now(chain) + DAY
     with ape.reverts("vol: not reporter"):
