@@ -45,8 +45,8 @@ class Builder:
         """Another liquidation mechanism against the protocol's engine and fund (not wired)."""
         p = protocol
         return getattr(self.project, MECHANISMS[name]).deploy(
-            p.engine.address, p.insurance_fund.address, p.oracle.address, p.series.address, p.vol_feed.address,
-            p.calculator.address, p.usd.address, sender=p.deployer,
+            p.engine.address, p.insurance_fund.address, p.oracle.address, p.series.address,
+            p.vol_feed.address, p.calculator.address, p.usd.address, sender=p.deployer,
         )
 
     # --- seeding --------------------------------------------------------------------------------
@@ -78,7 +78,8 @@ class Builder:
         protocol.oracle.poke(sender=protocol.keeper)
 
     @staticmethod
-    def deposit(protocol, account, usd: float = 0.0, weth: float = 0.0, sub: int = 0, mode: int | None = None):
+    def deposit(protocol, account, usd: float = 0.0, weth: float = 0.0, sub: int = 0,
+                mode: int | None = None):
         """Mints `usd` / `weth` to `account`, approves the engine and deposits them on `sub`;
         sets the sub-account's margin `mode` when given."""
         u, w = int(usd * USD), int(weth * WAD)

@@ -85,8 +85,9 @@ class EventType:
         self.abi = abi
         types = [_abi_type(i) for i in abi["inputs"]]
         self.topic = keccak(text=f"{self.name}({','.join(types)})")
-        self.indexed = [(i["name"], _abi_type(i), _ape_converter(i)) for i in abi["inputs"] if i.get("indexed")]
-        self.data = [(i["name"], _abi_type(i), _ape_converter(i)) for i in abi["inputs"] if not i.get("indexed")]
+        fields = [(i["name"], _abi_type(i), _ape_converter(i), bool(i.get("indexed"))) for i in abi["inputs"]]
+        self.indexed = [f[:3] for f in fields if f[3]]
+        self.data = [f[:3] for f in fields if not f[3]]
         self.names = [i["name"] for i in abi["inputs"]]
 
     def decode(self, address: str, topics: list[bytes], data: bytes, index: int) -> "Log":
@@ -224,8 +225,8 @@ class Receipt:
 
     @property
     def gas_used(self):
-        raise NotImplementedError("inproc: revm keeps storage slots warm across transactions and under-counts "
-                                  "gas; a test that asserts gas runs on anvil")
+        raise NotImplementedError("inproc: revm keeps storage slots warm across transactions and "
+                                  "under-counts gas; a test that asserts gas runs on anvil")
 
 
 # --- contracts ---------------------------------------------------------------------------------
@@ -241,7 +242,8 @@ def _ape_converter(item: dict):
     if t == "tuple":
         comps = item["components"]
         name = item.get("internalType", "struct").split(" ")[-1].split(".")[-1].replace("[]", "") or "struct"
-        cls = namedtuple(name.split("[")[0], [c["name"] or f"field{i}" for i, c in enumerate(comps)], rename=True)
+        names = [c["name"] or f"field{i}" for i, c in enumerate(comps)]
+        cls = namedtuple(name.split("[")[0], names, rename=True)
         subs = [_ape_converter(c) for c in comps]
         return lambda v: cls(*[(s(x) if s else x) for s, x in zip(subs, v)])
     if t == "address":
@@ -255,14 +257,16 @@ class InprocFunction(RevmFunction):
         for abi in abis:
             n = len(abi["inputs"])
             selector, inputs, outputs, _, static = self.by_arity[n]
-            self.by_arity[n] = (selector, inputs, outputs, [_ape_converter(o) for o in abi["outputs"]], static)
+            convs = [_ape_converter(o) for o in abi["outputs"]]
+            self.by_arity[n] = (selector, inputs, outputs, convs, static)
 
     def __call__(self, *args, sender=None, value=0, gas=None, skip_trace=False):
         selector, inputs, outputs, convs, static = self._resolve(args)
         data = selector + eth_abi.encode(inputs, [_plain(a) for a in args])
         chain = self.contract.chain
         if static:
-            return self._decode(chain._call(sender, self.contract.address, data, value, gas, True), outputs, convs)
+            out = chain._call(sender, self.contract.address, data, value, gas, True)
+            return self._decode(out, outputs, convs)
         out, logs, number = chain._transact(sender, self.contract.address, data, value, gas)
         return Receipt(chain, self._decode(out, outputs, convs), logs, number, chain._timestamp)
 
@@ -272,7 +276,8 @@ class InprocFunction(RevmFunction):
         data = selector + eth_abi.encode(inputs, [_plain(a) for a in args])
         chain = self.contract.chain
         with chain.isolate():
-            return self._decode(chain._call(sender, self.contract.address, data, value, gas, False), outputs, convs)
+            out = chain._call(sender, self.contract.address, data, value, gas, False)
+            return self._decode(out, outputs, convs)
 
     def encode_input(self, *args) -> bytes:
         selector, inputs, *_ = self._resolve(args)
@@ -282,8 +287,8 @@ class InprocFunction(RevmFunction):
         try:
             return self.by_arity[len(args)]
         except KeyError:
-            raise TypeError(f"inproc: {self.contract.name}.{self.name} takes {sorted(self.by_arity)} arguments, "
-                            f"got {len(args)}") from None
+            raise TypeError(f"inproc: {self.contract.name}.{self.name} takes {sorted(self.by_arity)} "
+                            f"arguments, got {len(args)}") from None
 
     @staticmethod
     def _decode(out: bytes, outputs, convs):
@@ -310,7 +315,9 @@ class InprocContract(RevmContract):
         chain._register(self.address, abi)
 
     def __eq__(self, other):
-        return _arg(other) == self.address if hasattr(other, "address") or isinstance(other, str) else NotImplemented
+        if hasattr(other, "address") or isinstance(other, str):
+            return _arg(other) == self.address
+        return NotImplemented
 
     def __hash__(self):
         return hash(self.address)
@@ -329,7 +336,8 @@ class InprocContainer(RevmContainer):
 
     def deploy(self, *args, sender=None):
         if len(args) != len(self.ctor_types):
-            raise TypeError(f"inproc: {self.name} constructor takes {len(self.ctor_types)} arguments, got {len(args)}")
+            raise TypeError(f"inproc: {self.name} constructor takes {len(self.ctor_types)} arguments, "
+                            f"got {len(args)}")
         code = self.initcode + eth_abi.encode(self.ctor_types, [_plain(a) for a in args])
         return InprocContract(self.chain, self.name, self.abi, self.chain._create(sender, code))
 

@@ -113,7 +113,8 @@ def test_unknown_contract_name_is_a_clear_error(make):
 def test_attempt_returns_the_revert_reason_on_every_backend(name, node_project, accounts, node_chain):
     from dsi.chain import backend as make
 
-    backend = make(name, **({"project": node_project, "accounts": accounts, "chain": node_chain} if name == "ape" else {}))
+    on_node = {"project": node_project, "accounts": accounts, "chain": node_chain}
+    backend = make(name, **(on_node if name == "ape" else {}))
     try:
         owner, stranger = backend.accounts[0], backend.accounts[1]
         token = backend.project.CollateralToken.deploy("DSI USD", "dUSD", 6, sender=owner)

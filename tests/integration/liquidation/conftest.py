@@ -103,7 +103,7 @@ KINDS = ((2700, False), (2400, False), (2100, False), (3300, True), (3600, True)
 def build_world(build) -> World:
     p = build.liquidation(build.margin(build.protocol()), "dutch", fund_capital=20_000)
     d = p.deployer
-    mechanisms = {"dutch": p.liquidator, "fixed": build.mechanism(p, "fixed"), "dynamic": build.mechanism(p, "dynamic")}
+    mechanisms = {"dutch": p.liquidator, **{name: build.mechanism(p, name) for name in ("fixed", "dynamic")}}
     expiry = build.chain.blocks.head.timestamp + 30 * DAY
     build.vol_slice(p, expiry, SLICE)
     ids = build.list_series(p, expiry, KINDS)

@@ -36,9 +36,11 @@ def build_margin_world(build, protocol) -> MarginWorld:
     """The margin layer on `protocol`, one 30-day slice and the six series of KINDS."""
     p = build.margin(protocol)
     expiry = build.chain.blocks.head.timestamp + 30 * DAY
-    build.vol_slice(p, expiry, [int(round(x * WAD)) for x in (SLICE.a, SLICE.b, SLICE.rho, SLICE.m, SLICE.sigma)])
+    svi = (SLICE.a, SLICE.b, SLICE.rho, SLICE.m, SLICE.sigma)
+    build.vol_slice(p, expiry, [int(round(x * WAD)) for x in svi])
     ids = build.list_series(p, expiry, KINDS)
-    return MarginWorld(protocol=p, engine=p.engine, vol_feed=p.vol_feed, expiry=expiry, ids=ids, chain=build.chain)
+    return MarginWorld(protocol=p, engine=p.engine, vol_feed=p.vol_feed, expiry=expiry, ids=ids,
+                       chain=build.chain)
 
 
 @pytest.fixture(scope="session")
