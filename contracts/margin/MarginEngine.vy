@@ -64,6 +64,10 @@ from . import MarginModel
 #      Valuation, Valued): it holds the risk parameters and values the
 #      accounts this engine passes it.
 
+from . import account_ledger as ledger
+initializes: ledger
+# @dev The accounts' storage and packing (load, store, find, add).
+
 from snekmate.auth import ownable
 initializes: ownable
 # @dev The owner sets the open-interest cap and the liquidation wiring.
@@ -73,28 +77,19 @@ from snekmate.utils import math
 
 from ..math import constants as c
 
-exports: (ownable.owner, ownable.transfer_ownership)
+exports: (ownable.owner, ownable.transfer_ownership, ledger.account, ledger.positions)
 
 
 interface IReserve:
     def reserve_covers(owner: address, sub: uint256, positions: uint256) -> bool: view
 
 MODE_ISOLATED: constant(uint256) = 0
-MODE_CROSS: constant(uint256) = 1
 MODE_PORTFOLIO: constant(uint256) = 2
 MAX_POSITIONS: constant(uint256) = 32
 STATUS_FRESH: constant(uint256) = 0
 STATUS_FALLBACK: constant(uint256) = 3
 USD_TO_WAD: constant(uint256) = 10 ** 12
-HAIRCUT_MAX: constant(uint256) = 5 * 10 ** 17  # 50%
 ERC1155_RECEIVED: constant(bytes4) = 0xf23a6e61
-U120: constant(uint256) = 2 ** 120 - 1
-HALF: constant(uint256) = 2 ** 128 - 1
-
-
-struct Stored:
-    head: uint256  # mode | count << 8 | usd (6 decimals) << 16 | weth (18 decimals) << 136
-    words: uint256[MAX_POSITIONS // 2]  # position 2j in the low half of word j, 2j + 1 in the high half (`_pack`)
 
 
 series: public(immutable(ISeries))
@@ -104,10 +99,6 @@ model: public(immutable(MarginModel.__interface__))
 usd: public(immutable(IERC20))
 weth: public(immutable(IERC20))
 
-# @dev Two positions per word (`_pack`) and one header word: a liquidation
-#      into a fresh taker account creates ceil(n / 2) slots (22,100 gas
-#      each) for n positions, and no length or collateral slot.
-accounts: HashMap[address, HashMap[uint256, Stored]]
 open_interest: public(HashMap[uint256, uint256])  # shorts outstanding per series, option units
 open_interest_cap: public(uint256)  # most shorts per series, option units (bounds the fund's exposure)
 total_usd: public(uint256)
@@ -225,8 +216,7 @@ def deposit(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     @notice Add collateral (pulled with transferFrom). Never refused.
     """
     self._nonzero(usd_amount | weth_amount)
-    h: uint256 = self.accounts[msg.sender][sub].head
-    self._store_head(msg.sender, sub, h & 65535, ((h >> 16) & U120) + usd_amount, (h >> 136) + weth_amount)
+    ledger._credit(msg.sender, sub, usd_amount, weth_amount)
     self.total_usd += usd_amount
     self.total_weth += weth_amount
     self._move(usd, msg.sender, self, usd_amount)
@@ -242,11 +232,11 @@ def withdraw(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     """
     self._nonzero(usd_amount | weth_amount)
     self._require_no_insolvency()
-    acct: MarginModel.Account = self._load(msg.sender, sub)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
     assert acct.usd >= usd_amount and acct.weth >= weth_amount, "margin: insufficient collateral"
     acct.usd -= usd_amount
     acct.weth -= weth_amount
-    self._store(msg.sender, sub, acct)
+    ledger._store(msg.sender, sub, acct)
     self.total_usd -= usd_amount
     self.total_weth -= weth_amount
     if len(acct.positions) != 0:
@@ -263,11 +253,11 @@ def set_mode(sub: uint256, mode: uint256):
             margin in the new mode (risk-increasing when it lowers it).
     """
     assert mode <= MODE_PORTFOLIO, "margin: unknown mode"
-    acct: MarginModel.Account = self._load(msg.sender, sub)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
     if mode == MODE_ISOLATED:
         assert len(acct.positions) <= 1, "margin: isolated holds one position"
     acct.mode = mode
-    self._store(msg.sender, sub, acct)
+    ledger._store(msg.sender, sub, acct)
     if len(acct.positions) != 0:
         self._require_initial(acct)
     log ModeChanged(owner=msg.sender, sub=sub, mode=mode)
@@ -286,9 +276,9 @@ def open_short(sub: uint256, id: uint256, amount: uint256):
     assert amount >= staticcall series.min_size(), "margin: below min size"
     assert staticcall series.is_listed(id), "margin: unknown series"
     assert not staticcall series.is_expired(id), "margin: series expired"
-    acct: MarginModel.Account = self._load(msg.sender, sub)
-    acct = self._add(acct, id, -convert(amount, int256))
-    self._store(msg.sender, sub, acct)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    acct = ledger._add(acct, id, -convert(amount, int256))
+    ledger._store(msg.sender, sub, acct)
     if self.insurance_fund != empty(address):
         assert staticcall IReserve(self.insurance_fund).reserve_covers(msg.sender, sub, len(acct.positions)), "margin: liquidation reserve"
     self.open_interest[id] += amount
@@ -306,11 +296,11 @@ def close_short(sub: uint256, id: uint256, amount: uint256):
             the account's short. Risk-reducing: works in any oracle state.
     """
     self._nonzero(amount)
-    acct: MarginModel.Account = self._load(msg.sender, sub)
-    i: uint256 = self._find(acct, id)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    i: uint256 = ledger._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount <= -convert(amount, int256), "margin: no such short"
-    acct = self._add(acct, id, convert(amount, int256))
-    self._store(msg.sender, sub, acct)
+    acct = ledger._add(acct, id, convert(amount, int256))
+    ledger._store(msg.sender, sub, acct)
     self.open_interest[id] -= amount
     self.total_short_units -= amount
     extcall option_token.burn(msg.sender, id, amount)
@@ -327,18 +317,18 @@ def deposit_long(sub: uint256, id: uint256, amount: uint256):
     """
     self._nonzero(amount)
     assert not staticcall series.is_expired(id), "margin: series expired"
-    acct: MarginModel.Account = self._load(msg.sender, sub)
-    i: uint256 = self._find(acct, id)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    i: uint256 = ledger._find(acct, id)
     if i < len(acct.positions) and acct.positions[i].amount < 0:
         assert acct.positions[i].amount <= -convert(amount, int256), "margin: deposit exceeds short"
-        acct = self._add(acct, id, convert(amount, int256))
-        self._store(msg.sender, sub, acct)
+        acct = ledger._add(acct, id, convert(amount, int256))
+        ledger._store(msg.sender, sub, acct)
         self.open_interest[id] -= amount
         self.total_short_units -= amount
         extcall option_token.burn(msg.sender, id, amount)
     else:
-        acct = self._add(acct, id, convert(amount, int256))
-        self._store(msg.sender, sub, acct)
+        acct = ledger._add(acct, id, convert(amount, int256))
+        ledger._store(msg.sender, sub, acct)
         extcall option_token.safeTransferFrom(msg.sender, self, id, amount, b"")
     log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=convert(amount, int256))
 
@@ -351,11 +341,11 @@ def withdraw_long(sub: uint256, id: uint256, amount: uint256):
     """
     self._nonzero(amount)
     self._require_no_insolvency()
-    acct: MarginModel.Account = self._load(msg.sender, sub)
-    i: uint256 = self._find(acct, id)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    i: uint256 = ledger._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount >= convert(amount, int256), "margin: no such long"
-    acct = self._add(acct, id, -convert(amount, int256))
-    self._store(msg.sender, sub, acct)
+    acct = ledger._add(acct, id, -convert(amount, int256))
+    ledger._store(msg.sender, sub, acct)
     if len(acct.positions) != 0:
         self._require_initial(acct)
     extcall option_token.safeTransferFrom(self, msg.sender, id, amount, b"")
@@ -380,8 +370,8 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
             be able to swap the long's value for one.
     @return uint256 The value paid (short) or received (long, claim), WAD USD.
     """
-    acct: MarginModel.Account = self._load(owner, sub)
-    i: uint256 = self._find(acct, id)
+    acct: MarginModel.Account = ledger._load(owner, sub)
+    i: uint256 = ledger._find(acct, id)
     key: bytes32 = keccak256(abi_encode(owner, sub))
     value: uint256 = 0
     got_usd: uint256 = 0
@@ -394,7 +384,7 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
         extcall series.settle(id)
         payoff: uint256 = staticcall series.payoff_per_unit(id)
         price: uint256 = staticcall series.settlement_price(id)
-        acct = self._add(acct, id, -amount)
+        acct = ledger._add(acct, id, -amount)
         if amount < 0:
             units: uint256 = convert(-amount, uint256)
             self.open_interest[id] -= units
@@ -427,7 +417,7 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
     acct.weth += got_weth
     self.total_usd += got_usd
     self.total_weth += got_weth
-    self._store(owner, sub, acct)
+    ledger._store(owner, sub, acct)
     return value
 
 
@@ -481,8 +471,8 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
     """
     self._only_liquidator()
     assert fraction != 0 and fraction <= c.WAD, "margin: bad fraction"
-    acct: MarginModel.Account = self._load(owner, sub)
-    to: MarginModel.Account = self._load(to_owner, to_sub)
+    acct: MarginModel.Account = ledger._load(owner, sub)
+    to: MarginModel.Account = ledger._load(to_owner, to_sub)
     # In place (no per-position account copies): the liquidated book keeps
     # its order, positions moved whole drop out.
     kept: DynArray[MarginModel.Position, MAX_POSITIONS] = []
@@ -499,9 +489,9 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
             kept.append(MarginModel.Position(id=p.id, amount=p.amount - moved))
         if moved == 0:
             continue
-        i: uint256 = self._find_in(to, p.id, n0)
+        i: uint256 = ledger._find_in(to, p.id, n0)
         if i == MAX_POSITIONS:
-            self._room(len(to.positions), to.mode)
+            ledger._room(len(to.positions), to.mode)
             to.positions.append(MarginModel.Position(id=p.id, amount=moved))
         else:
             assert (to.positions[i].amount < 0) == (moved < 0), "margin: taker holds opposite side"
@@ -514,8 +504,8 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
     acct.weth -= weth_moved
     to.usd = to.usd + usd_moved - payment
     to.weth += weth_moved
-    self._store(owner, sub, acct)
-    self._store(to_owner, to_sub, to)
+    ledger._store(owner, sub, acct)
+    ledger._store(to_owner, to_sub, to)
     spot: uint256 = 0
     status: uint256 = 0
     spot, status = staticcall oracle.price()
@@ -557,22 +547,6 @@ def resolve_bad_debt(id: uint256, amount: uint256):
 
 @view
 @external
-def account(owner: address, sub: uint256) -> (uint256, uint256, uint256, uint256):
-    """
-    @notice (mode, usd, weth, number of positions).
-    """
-    acct: MarginModel.Account = self._load(owner, sub)
-    return acct.mode, acct.usd, acct.weth, len(acct.positions)
-
-
-@view
-@external
-def positions(owner: address, sub: uint256) -> DynArray[MarginModel.Position, MAX_POSITIONS]:
-    return self._load(owner, sub).positions
-
-
-@view
-@external
 def margin(owner: address, sub: uint256) -> MarginModel.Margin:
     """
     @notice Equity, initial and maintenance requirement, and health of the
@@ -580,7 +554,7 @@ def margin(owner: address, sub: uint256) -> MarginModel.Margin:
     """
     v: MarginModel.Valuation = empty(MarginModel.Valuation)
     priced: DynArray[MarginModel.Valued, MAX_POSITIONS] = []
-    v, priced = self._valuation(self._load(owner, sub), self._spot(), False)
+    v, priced = self._valuation(ledger._load(owner, sub), self._spot(), False)
     return v.margin
 
 
@@ -596,7 +570,7 @@ def valuation(owner: address, sub: uint256) -> MarginModel.Valuation:
     """
     v: MarginModel.Valuation = empty(MarginModel.Valuation)
     priced: DynArray[MarginModel.Valued, MAX_POSITIONS] = []
-    v, priced = self._valuation(self._load(owner, sub), self._spot(), True)
+    v, priced = self._valuation(ledger._load(owner, sub), self._spot(), True)
     return v
 
 
@@ -611,7 +585,7 @@ def appraise(owner: address, sub: uint256) -> MarginModel.Valuation:
             same numbers; the vol freshness check still runs).
     """
     self._only_liquidator()
-    acct: MarginModel.Account = self._load(owner, sub)
+    acct: MarginModel.Account = ledger._load(owner, sub)
     spot: uint256 = self._spot()
     v: MarginModel.Valuation = empty(MarginModel.Valuation)
     priced: DynArray[MarginModel.Valued, MAX_POSITIONS] = []
@@ -667,106 +641,6 @@ def _spot() -> uint256:
 
 @view
 @internal
-def _load(owner: address, sub: uint256) -> MarginModel.Account:
-    """
-    @dev The account in memory, positions unpacked (`_pack`).
-    """
-    h: uint256 = self.accounts[owner][sub].head
-    n: uint256 = (h >> 8) & 255
-    out: MarginModel.Account = MarginModel.Account(mode=h & 255, usd=(h >> 16) & U120, weth=h >> 136, positions=[])
-    for j: uint256 in range((n + 1) // 2, bound=MAX_POSITIONS // 2):
-        w: uint256 = self.accounts[owner][sub].words[j]
-        out.positions.append(self._unpack(w & HALF))
-        if 2 * j + 1 < n:
-            out.positions.append(self._unpack(w >> 128))
-    return out
-
-
-@pure
-@internal
-def _pack(p: MarginModel.Position) -> uint256:
-    """
-    @dev id << 96 | amount as a 96-bit two's complement, in 128 bits (ids
-         are the series registry's sequential counts; |amount| < 2^95 WAD
-         units, 3.9e10 options).
-    """
-    assert p.id >> 32 == 0 and (p.amount >> 95 == 0 or p.amount >> 95 == -1), "margin: position out of range"
-    return (p.id << 96) | (convert(convert(p.amount, bytes32), uint256) & (2 ** 96 - 1))
-
-
-@pure
-@internal
-def _unpack(h: uint256) -> MarginModel.Position:
-    # the low 96 bits, sign-extended (an arithmetic shift on int256)
-    return MarginModel.Position(id=h >> 96, amount=convert(convert(h << 160, bytes32), int256) >> 160)
-
-
-@internal
-def _store_head(owner: address, sub: uint256, mode_count: uint256, usd_: uint256, weth_: uint256):
-    assert usd_ >> 120 == 0 and weth_ >> 120 == 0, "margin: balance out of range"
-    self.accounts[owner][sub].head = mode_count | usd_ << 16 | weth_ << 136
-
-
-@internal
-def _store(owner: address, sub: uint256, acct: MarginModel.Account):
-    """
-    @dev The header (mode, count, collateral) and the position words; words
-         past the count keep stale values that `_load` never reads.
-    """
-    n: uint256 = len(acct.positions)
-    self._store_head(owner, sub, acct.mode | n << 8, acct.usd, acct.weth)
-    for j: uint256 in range((n + 1) // 2, bound=MAX_POSITIONS // 2):
-        w: uint256 = self._pack(acct.positions[2 * j])
-        if 2 * j + 1 < n:
-            w = w | self._pack(acct.positions[2 * j + 1]) << 128
-        self.accounts[owner][sub].words[j] = w
-
-
-@pure
-@internal
-def _find(acct: MarginModel.Account, id: uint256) -> uint256:
-    return self._find_in(acct, id, len(acct.positions))
-
-
-@pure
-@internal
-def _find_in(acct: MarginModel.Account, id: uint256, n: uint256) -> uint256:
-    """
-    @dev The index of `id` among the first `n` positions, MAX_POSITIONS if
-         absent.
-    """
-    for i: uint256 in range(n, bound=MAX_POSITIONS):
-        if acct.positions[i].id == id:
-            return i
-    return MAX_POSITIONS
-
-
-@view
-@internal
-def _add(acct: MarginModel.Account, id: uint256, delta: int256) -> MarginModel.Account:
-    """
-    @dev The account with `delta` added to its position in `id` (created
-         or removed as needed, respecting the 32-position cap and the
-         isolated mode's single position).
-    """
-    i: uint256 = self._find(acct, id)
-    out: MarginModel.Account = acct
-    if i == MAX_POSITIONS:
-        self._room(len(acct.positions), acct.mode)
-        out.positions.append(MarginModel.Position(id=id, amount=delta))
-        return out
-    new_amount: int256 = acct.positions[i].amount + delta
-    if new_amount == 0:
-        last: uint256 = len(out.positions) - 1
-        out.positions[i] = out.positions[last]
-        out.positions.pop()
-    else:
-        out.positions[i].amount = new_amount
-    return out
-
-
-@view
-@internal
 def _valuation(acct: MarginModel.Account, spot: uint256, full: bool) -> (MarginModel.Valuation, DynArray[MarginModel.Valued, MAX_POSITIONS]):
     """
     @dev `MarginModel.valuation` of the account at `spot`, vol freshness
@@ -796,17 +670,6 @@ def _nonzero(amount: uint256):
 @internal
 def _only_liquidator():
     assert msg.sender == self.liquidator, "margin: not liquidator"
-
-
-@pure
-@internal
-def _room(n: uint256, mode: uint256):
-    """
-    @dev A new position fits beside `n`: at most 32, and none beside
-         another in an isolated account.
-    """
-    assert n < MAX_POSITIONS, "margin: too many positions"
-    assert mode != MODE_ISOLATED or n == 0, "margin: isolated holds one position"
 
 
 @view
