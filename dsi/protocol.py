@@ -276,7 +276,8 @@ def deploy_margin(project, protocol: Protocol, vol_max_age: int = 3 * DAY) -> Pr
     risk_arrays = project.RiskArrays.deploy(
         protocol.series.address, protocol.oracle.address, vol_feed.address, calculator.address, sender=d,
     )
-    model = project.MarginModel.deploy(protocol.series.address, vol_feed.address, risk_arrays.address, sender=d)
+    model = project.MarginModel.deploy(protocol.series.address, vol_feed.address, calculator.address, risk_arrays.address,
+                                       sender=d)
     engine = project.MarginEngine.deploy(
         protocol.series.address, protocol.option_token.address, protocol.oracle.address, model.address,
         protocol.usd.address, protocol.weth.address, sender=d,

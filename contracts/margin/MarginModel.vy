@@ -18,7 +18,8 @@
         Mark: Black-76 on the SVI skew slice of the series' expiry from the
         vol feed (r = 0), at the protocol oracle price the engine passes;
         intrinsic at expiry; shorts rounded up, longs down (`math/risk.vy`,
-        priced here with no external call).
+        one `RiskCalculator.appraise` call per position: the mark and both
+        standard requirements).
 
         Modes
         - ISOLATED (0): at most one position; requirement as CROSS.
@@ -41,6 +42,7 @@
 from . import ISeries
 from . import IVolFeed
 from . import IRiskArrays
+from . import RiskCalculator
 
 from snekmate.auth import ownable
 initializes: ownable
@@ -51,7 +53,7 @@ from snekmate.utils import math
 
 from ..math import constants as c
 from ..math import risk
-# @dev `_mark`, `_price_at`, `_standard_requirement` and the scenario count.
+# @dev The StandardParams struct and the scenario count; pricing runs in RiskCalculator.
 from ..math import svi
 
 exports: (ownable.owner, ownable.transfer_ownership)
@@ -106,6 +108,7 @@ struct Slice:
 
 series: public(immutable(ISeries))
 vol_feed: public(immutable(IVolFeed))
+calculator: public(immutable(RiskCalculator.__interface__))
 risk_arrays: public(immutable(IRiskArrays))
 
 usd_haircut: public(uint256)
@@ -134,10 +137,11 @@ event PortfolioFactorsSet:
 
 
 @deploy
-def __init__(series_: ISeries, vol_feed_: IVolFeed, risk_arrays_: IRiskArrays):
+def __init__(series_: ISeries, vol_feed_: IVolFeed, calculator_: RiskCalculator.__interface__, risk_arrays_: IRiskArrays):
     ownable.__init__()
     series = series_
     vol_feed = vol_feed_
+    calculator = calculator_
     risk_arrays = risk_arrays_
     self.usd_haircut = 10 ** 16  # 1%
     self.weth_haircut = 15 * 10 ** 16  # 15%
@@ -280,17 +284,13 @@ def _value(p: Position, cached: Valued, spot: uint256, fresh_vol: bool, im: risk
         sl.fresh = expiry
     if cached.terms != 0:
         return cached, sl
-    short: bool = p.amount < 0
-    is_call: bool = w >> 192 != 0
-    strike: uint256 = w & (2 ** 128 - 1)
-    out: Valued = Valued(terms=w, mark=0, im=0, mm=0)
+    tte: uint256 = 0
     if live:
-        out.mark = risk._mark(spot, strike, expiry - block.timestamp, sl.p, is_call, short)
-    else:
-        out.mark = risk._price_at(spot, strike, 0, 0, sl.p, is_call, short)
-    if short:
-        out.im = risk._standard_requirement(spot, strike, out.mark, is_call, im)
-        out.mm = risk._standard_requirement(spot, strike, out.mark, is_call, mm)
+        tte = expiry - block.timestamp
+    out: Valued = Valued(terms=w, mark=0, im=0, mm=0)
+    # An external call: the pricing runs in the calculator's small memory
+    # frame (a node tracing every step copies the caller's memory per step).
+    out.mark, out.im, out.mm = staticcall calculator.appraise(spot, w & (2 ** 128 - 1), tte, sl.p, w >> 192 != 0, p.amount < 0, im, mm)
     return out, sl
 
 
