@@ -265,23 +265,26 @@ DAY = 86_400
 def deploy_margin(project, protocol: Protocol, vol_max_age: int = 3 * DAY) -> Protocol:
     """Add the margin layer to a deployed protocol: the vol feed (the reporter pushes SVI
     slices), the risk calculator, the risk arrays (cached per-series scenario values, refreshed
-    by anyone; the portfolio valuation) and the margin engine, with the engine a minter of the
-    option token and a payer into the series' settlement pools. Sets `protocol.vol_feed`,
-    `protocol.calculator`, `protocol.risk_arrays`, `protocol.engine` (in `extra` too) and
-    returns the protocol."""
+    by anyone; the portfolio valuation), the margin model (the margin risk parameters and the
+    valuation of an account) and the margin engine (the accounts), with the engine a minter of
+    the option token and a payer into the series' settlement pools. Sets `protocol.vol_feed`,
+    `protocol.calculator`, `protocol.risk_arrays`, `protocol.model`, `protocol.engine` (in
+    `extra` too) and returns the protocol."""
     d = protocol.deployer
     vol_feed = project.VolFeed.deploy(protocol.reporter, vol_max_age, sender=d)
     calculator = project.RiskCalculator.deploy(sender=d)
     risk_arrays = project.RiskArrays.deploy(
         protocol.series.address, protocol.oracle.address, vol_feed.address, calculator.address, sender=d,
     )
+    model = project.MarginModel.deploy(protocol.series.address, vol_feed.address, calculator.address, risk_arrays.address,
+                                       sender=d)
     engine = project.MarginEngine.deploy(
-        protocol.series.address, protocol.option_token.address, protocol.oracle.address, vol_feed.address,
-        calculator.address, risk_arrays.address, protocol.usd.address, protocol.weth.address, sender=d,
+        protocol.series.address, protocol.option_token.address, protocol.oracle.address, model.address,
+        protocol.usd.address, protocol.weth.address, sender=d,
     )
     protocol.option_token.set_minter(engine.address, True, sender=d)
     protocol.series.set_payer(engine.address, True, sender=d)
-    protocol.extra.update(vol_feed=vol_feed, calculator=calculator, risk_arrays=risk_arrays, engine=engine)
+    protocol.extra.update(vol_feed=vol_feed, calculator=calculator, risk_arrays=risk_arrays, model=model, engine=engine)
     return protocol
 
 

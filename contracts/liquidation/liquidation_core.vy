@@ -72,6 +72,10 @@ from snekmate.utils import math
 # @dev `_mul_div` with explicit rounding.
 
 
+interface IMarginModel:
+    def usd_haircut() -> uint256: view
+
+
 WAD: constant(uint256) = 10 ** 18
 USD_TO_WAD: constant(uint256) = 10 ** 12
 STATUS_FRESH: constant(uint256) = 0
@@ -92,6 +96,7 @@ struct Snapshot:
 
 
 engine: public(immutable(ILiquidationEngine))
+model: public(immutable(IMarginModel))  # the engine's margin model (its `usd_haircut` prices a take)
 fund: public(immutable(IInsuranceFund))
 oracle: public(immutable(IProtocolOracle))
 series: public(immutable(ISeries))
@@ -139,6 +144,7 @@ event CommonParametersSet:
 @deploy
 def __init__(engine_: ILiquidationEngine, fund_: IInsuranceFund, oracle_: IProtocolOracle, series_: ISeries, vol_feed_: IVolFeed, calculator_: RiskCalculator.__interface__, usd_: IERC20):
     engine = engine_
+    model = IMarginModel(staticcall engine_.model())
     fund = fund_
     oracle = oracle_
     series = series_
@@ -229,7 +235,7 @@ def _max_fraction(s: Snapshot, d: uint256, limit: uint256, whole_below: uint256)
         return 0
     if s.mtm <= 0 or s.gross < whole_below:
         return WAD
-    h: uint256 = staticcall engine.usd_haircut()
+    h: uint256 = staticcall model.usd_haircut()
     p_unit: uint256 = math._mul_div(math._mul_div(convert(s.mtm, uint256), WAD - d, WAD, False), WAD - h, WAD, False)
     gap: uint256 = convert(convert(s.initial, int256) - s.equity, uint256)
     f: uint256 = math._mul_div(gap, WAD, gap + p_unit, True)

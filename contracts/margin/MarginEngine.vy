@@ -5,9 +5,11 @@
 @title DSI margin engine: partially collateralised option accounts
 @custom:contract-name MarginEngine
 @license GNU Affero General Public License v3.0 only
-@notice Accounts hold collateral (USD, WETH) and option positions (shorts
-        written here, longs deposited as the series' ERC-1155 tokens), and
-        are margined in one of three modes chosen per account.
+@notice The account ledger: accounts hold collateral (USD, WETH) and
+        option positions (shorts written here, longs deposited as the
+        series' ERC-1155 tokens), are margined in one of three modes chosen
+        per account (valued by `MarginModel`), settle here after expiry and
+        are liquidated through the hooks at the end (`transfer_share`).
 
         Glossary
         - account: (owner, sub) — an owner may run any number of
@@ -20,27 +22,11 @@
           of range"); mode, count and collateral share one word (each
           collateral balance < 2^120, else "margin: balance out of
           range").
-        - collateral value: USD * 1e12 * (1 - usd_haircut) + WETH * spot *
-          (1 - weth_haircut), WAD USD, rounded down.
-        - mark: Black-76 on the SVI skew slice of the series' expiry from
-          the vol feed (r = 0), at the protocol oracle price; shorts
-          rounded up, longs down (`math/risk.vy`).
-
-        Modes
-        - ISOLATED (0): at most one position; requirement as CROSS.
-        - CROSS (1): standard margin: the sum over shorts of mark +
-          max(a - OTM%, b) * spot (puts capped at the strike); longs get
-          no credit (their value is not counted). equity = collateral value.
-        - PORTFOLIO (2): equity = collateral value + sum of signed marks;
-          the book and its WETH collateral are revalued on the 33-scenario
-          grid of `math/risk.vy`; requirement = worst loss * factor +
-          contingency * spot per short option; maintenance uses mm_factor,
-          initial im_factor. The valuation runs in `RiskArrays`, one call
-          per check: scenario deltas come from each series' cached risk
-          array while it is valid and from a live revaluation otherwise;
-          marks (equity) are always live.
-        health = equity / maintenance (WAD; max_value when nothing is
-        required).
+        - margin: what the account is worth and needs, computed by the
+          `MarginModel` (risk parameters, modes ISOLATED 0 / CROSS 1 /
+          PORTFOLIO 2, marks on the skew, requirements, health) from the
+          account this engine passes it; the engine keeps the ledger and
+          the guards, the model holds no funds and no accounts.
 
         Guards: every risk-increasing action (open a short, withdraw
         collateral or longs, change mode) requires the protocol oracle
@@ -72,107 +58,47 @@ from ethereum.ercs import IERC20
 
 from . import ISeries
 from ..options import IProtocolOracle
-from . import IVolFeed
 from . import IOptionToken1155
-from . import RiskCalculator
-from . import IRiskArrays
+from . import MarginModel
+# @dev The model's interface and structs (Account, Position, Margin,
+#      Valuation, Valued): it holds the risk parameters and values the
+#      accounts this engine passes it.
+
+from . import account_ledger as ledger
+initializes: ledger
+# @dev The accounts' storage and packing (load, store, find, add).
 
 from snekmate.auth import ownable
 initializes: ownable
-# @dev The owner sets bounded risk parameters.
+# @dev The owner sets the open-interest cap and the liquidation wiring.
 
 from snekmate.utils import math
 # @dev `_mul_div` with explicit rounding.
 
 from ..math import constants as c
-from ..math import risk
-# @dev Constants, structs and the scenario table only; pricing runs in RiskCalculator.
-from ..math import svi
 
-exports: (ownable.owner, ownable.transfer_ownership)
+exports: (ownable.owner, ownable.transfer_ownership, ledger.account, ledger.positions)
 
 
 interface IReserve:
     def reserve_covers(owner: address, sub: uint256, positions: uint256) -> bool: view
 
 MODE_ISOLATED: constant(uint256) = 0
-MODE_CROSS: constant(uint256) = 1
 MODE_PORTFOLIO: constant(uint256) = 2
 MAX_POSITIONS: constant(uint256) = 32
 STATUS_FRESH: constant(uint256) = 0
 STATUS_FALLBACK: constant(uint256) = 3
 USD_TO_WAD: constant(uint256) = 10 ** 12
-HAIRCUT_MAX: constant(uint256) = 5 * 10 ** 17  # 50%
 ERC1155_RECEIVED: constant(bytes4) = 0xf23a6e61
-U120: constant(uint256) = 2 ** 120 - 1
-HALF: constant(uint256) = 2 ** 128 - 1
-
-
-struct Position:
-    id: uint256
-    amount: int256
-
-
-struct Account:
-    mode: uint256
-    usd: uint256  # 6 decimals
-    weth: uint256  # 18 decimals
-    positions: DynArray[Position, MAX_POSITIONS]
-
-
-struct Stored:
-    head: uint256  # mode | count << 8 | usd (6 decimals) << 16 | weth (18 decimals) << 136
-    words: uint256[MAX_POSITIONS // 2]  # position 2j in the low half of word j, 2j + 1 in the high half (`_pack`)
-
-
-struct Margin:
-    equity: int256  # WAD USD
-    initial: uint256  # WAD USD
-    maintenance: uint256  # WAD USD
-    health: uint256  # WAD, equity / maintenance
-
-
-struct Valuation:
-    margin: Margin
-    mtm: int256  # collateral at spot without haircut + signed marks (shorts up, longs down), WAD USD
-    gross: uint256  # collateral at spot + sum |mark x amount|, WAD USD
-    positions: uint256  # number of positions
-
-
-struct Slice:
-    expiry: uint256  # the expiry whose slice `p`, `updated` hold (0: none yet)
-    p: svi.Params
-    updated: uint256
-    fresh: uint256  # the expiry whose freshness was checked (0: none yet)
-
-
-struct Valued:
-    terms: uint256  # the series' packed terms (strike | expiry << 128 | is_call << 192)
-    mark: uint256  # rounded up for shorts, down for longs
-    im: uint256  # a short's standard requirements per option (im_params, mm_params); 0 for a long
-    mm: uint256
 
 
 series: public(immutable(ISeries))
 option_token: public(immutable(IOptionToken1155))
 oracle: public(immutable(IProtocolOracle))
-vol_feed: public(immutable(IVolFeed))
-calculator: public(immutable(RiskCalculator.__interface__))
-risk_arrays: public(immutable(IRiskArrays))
+model: public(immutable(MarginModel.__interface__))
 usd: public(immutable(IERC20))
 weth: public(immutable(IERC20))
 
-# @dev Two positions per word (`_pack`) and one header word: a liquidation
-#      into a fresh taker account creates ceil(n / 2) slots (22,100 gas
-#      each) for n positions, and no length or collateral slot.
-accounts: HashMap[address, HashMap[uint256, Stored]]
-usd_haircut: public(uint256)
-weth_haircut: public(uint256)
-im_params: public(risk.StandardParams)
-mm_params: public(risk.StandardParams)
-im_factor: public(uint256)
-mm_factor: public(uint256)
-contingency: public(uint256)
 open_interest: public(HashMap[uint256, uint256])  # shorts outstanding per series, option units
 open_interest_cap: public(uint256)  # most shorts per series, option units (bounds the fund's exposure)
 total_usd: public(uint256)
@@ -195,7 +121,7 @@ insolvent_accounts: public(uint256)  # accounts the liquidator found insolvent
 #      number, unless a privileged role (vol reporter, owner) changed the
 #      slice or the standard parameters between the two takes in that
 #      transaction.
-_take_marks: transient(HashMap[uint256, Valued])  # id * 2 + short
+_take_marks: transient(HashMap[uint256, MarginModel.Valued])  # id * 2 + short
 _take_spot: transient(uint256)  # 0: no take in progress
 
 
@@ -250,75 +176,23 @@ event ShareTransferred:
     payment: uint256
 
 
-event RiskParametersSet:
-    usd_haircut: uint256
-    weth_haircut: uint256
-
-
 event OpenInterestCapSet:
     cap: uint256
 
 
 @deploy
-def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtocolOracle, vol_feed_: IVolFeed, calculator_: RiskCalculator.__interface__, risk_arrays_: IRiskArrays, usd_: IERC20, weth_: IERC20):
+def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtocolOracle, model_: MarginModel.__interface__, usd_: IERC20, weth_: IERC20):
     ownable.__init__()
-    calculator = calculator_
-    risk_arrays = risk_arrays_
     series = series_
     option_token = option_token_
     oracle = oracle_
-    vol_feed = vol_feed_
+    model = model_
     usd = usd_
     weth = weth_
-    self.usd_haircut = 10 ** 16  # 1%
-    self.weth_haircut = 15 * 10 ** 16  # 15%
-    self.im_params = risk.StandardParams(a=15 * 10 ** 16, b=10 ** 17)
-    self.mm_params = risk.StandardParams(a=75 * 10 ** 15, b=5 * 10 ** 16)
-    self.im_factor = 13 * 10 ** 17
-    self.mm_factor = 10 ** 18
-    self.contingency = 5 * 10 ** 15
     self.open_interest_cap = 10_000 * 10 ** 18
 
 
 # --- governance -------------------------------------------------------------
-
-@external
-def set_haircuts(usd_haircut_: uint256, weth_haircut_: uint256):
-    """
-    @notice Owner only: collateral haircuts (WAD), each <= 50%.
-    """
-    ownable._check_owner()
-    assert usd_haircut_ <= HAIRCUT_MAX and weth_haircut_ <= HAIRCUT_MAX, "margin: haircut out of bounds"
-    self.usd_haircut = usd_haircut_
-    self.weth_haircut = weth_haircut_
-    log RiskParametersSet(usd_haircut=usd_haircut_, weth_haircut=weth_haircut_)
-
-
-@external
-def set_standard_params(im: risk.StandardParams, mm: risk.StandardParams):
-    """
-    @notice Owner only: standard-margin a, b (WAD), maintenance <= initial,
-            each within (0, 1].
-    """
-    ownable._check_owner()
-    assert im.a <= c.WAD and im.b <= c.WAD and im.b != 0, "margin: standard params out of bounds"
-    assert mm.a <= im.a and mm.b <= im.b and mm.b != 0, "margin: maintenance above initial"
-    self.im_params = im
-    self.mm_params = mm
-
-
-@external
-def set_portfolio_factors(im_factor_: uint256, mm_factor_: uint256, contingency_: uint256):
-    """
-    @notice Owner only: 1 <= mm_factor <= im_factor <= 3; contingency <= 5% of spot.
-    """
-    ownable._check_owner()
-    assert mm_factor_ >= c.WAD and im_factor_ >= mm_factor_ and im_factor_ <= 3 * c.WAD, "margin: factors out of bounds"
-    assert contingency_ <= 5 * 10 ** 16, "margin: contingency out of bounds"
-    self.im_factor = im_factor_
-    self.mm_factor = mm_factor_
-    self.contingency = contingency_
-
 
 @external
 def set_open_interest_cap(cap: uint256):
@@ -341,9 +215,8 @@ def deposit(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     """
     @notice Add collateral (pulled with transferFrom). Never refused.
     """
-    assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
-    h: uint256 = self.accounts[msg.sender][sub].head
-    self._store_head(msg.sender, sub, h & 65535, ((h >> 16) & U120) + usd_amount, (h >> 136) + weth_amount)
+    self._nonzero(usd_amount | weth_amount)
+    ledger._credit(msg.sender, sub, usd_amount, weth_amount)
     self.total_usd += usd_amount
     self.total_weth += weth_amount
     self._move(usd, msg.sender, self, usd_amount)
@@ -357,13 +230,13 @@ def withdraw(sub: uint256, usd_amount: uint256, weth_amount: uint256):
     @notice Remove collateral; with open positions this is risk-increasing:
             oracle FRESH and initial margin after the withdrawal required.
     """
-    assert usd_amount != 0 or weth_amount != 0, "margin: zero amount"
+    self._nonzero(usd_amount | weth_amount)
     self._require_no_insolvency()
-    acct: Account = self._load(msg.sender, sub)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
     assert acct.usd >= usd_amount and acct.weth >= weth_amount, "margin: insufficient collateral"
     acct.usd -= usd_amount
     acct.weth -= weth_amount
-    self._store(msg.sender, sub, acct)
+    ledger._store(msg.sender, sub, acct)
     self.total_usd -= usd_amount
     self.total_weth -= weth_amount
     if len(acct.positions) != 0:
@@ -380,11 +253,11 @@ def set_mode(sub: uint256, mode: uint256):
             margin in the new mode (risk-increasing when it lowers it).
     """
     assert mode <= MODE_PORTFOLIO, "margin: unknown mode"
-    acct: Account = self._load(msg.sender, sub)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
     if mode == MODE_ISOLATED:
         assert len(acct.positions) <= 1, "margin: isolated holds one position"
     acct.mode = mode
-    self._store(msg.sender, sub, acct)
+    ledger._store(msg.sender, sub, acct)
     if len(acct.positions) != 0:
         self._require_initial(acct)
     log ModeChanged(owner=msg.sender, sub=sub, mode=mode)
@@ -403,9 +276,9 @@ def open_short(sub: uint256, id: uint256, amount: uint256):
     assert amount >= staticcall series.min_size(), "margin: below min size"
     assert staticcall series.is_listed(id), "margin: unknown series"
     assert not staticcall series.is_expired(id), "margin: series expired"
-    acct: Account = self._load(msg.sender, sub)
-    acct = self._add(acct, id, -convert(amount, int256))
-    self._store(msg.sender, sub, acct)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    acct = ledger._add(acct, id, -convert(amount, int256))
+    ledger._store(msg.sender, sub, acct)
     if self.insurance_fund != empty(address):
         assert staticcall IReserve(self.insurance_fund).reserve_covers(msg.sender, sub, len(acct.positions)), "margin: liquidation reserve"
     self.open_interest[id] += amount
@@ -422,12 +295,12 @@ def close_short(sub: uint256, id: uint256, amount: uint256):
     @notice Buy back: burn `amount` of the caller's longs of `id` against
             the account's short. Risk-reducing: works in any oracle state.
     """
-    assert amount != 0, "margin: zero amount"
-    acct: Account = self._load(msg.sender, sub)
-    i: uint256 = self._find(acct, id)
+    self._nonzero(amount)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    i: uint256 = ledger._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount <= -convert(amount, int256), "margin: no such short"
-    acct = self._add(acct, id, convert(amount, int256))
-    self._store(msg.sender, sub, acct)
+    acct = ledger._add(acct, id, convert(amount, int256))
+    ledger._store(msg.sender, sub, acct)
     self.open_interest[id] -= amount
     self.total_short_units -= amount
     extcall option_token.burn(msg.sender, id, amount)
@@ -442,20 +315,20 @@ def deposit_long(sub: uint256, id: uint256, amount: uint256):
             spreads get credit in portfolio mode. Into an account short the
             same series it closes the short instead. Never refused.
     """
-    assert amount != 0, "margin: zero amount"
+    self._nonzero(amount)
     assert not staticcall series.is_expired(id), "margin: series expired"
-    acct: Account = self._load(msg.sender, sub)
-    i: uint256 = self._find(acct, id)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    i: uint256 = ledger._find(acct, id)
     if i < len(acct.positions) and acct.positions[i].amount < 0:
         assert acct.positions[i].amount <= -convert(amount, int256), "margin: deposit exceeds short"
-        acct = self._add(acct, id, convert(amount, int256))
-        self._store(msg.sender, sub, acct)
+        acct = ledger._add(acct, id, convert(amount, int256))
+        ledger._store(msg.sender, sub, acct)
         self.open_interest[id] -= amount
         self.total_short_units -= amount
         extcall option_token.burn(msg.sender, id, amount)
     else:
-        acct = self._add(acct, id, convert(amount, int256))
-        self._store(msg.sender, sub, acct)
+        acct = ledger._add(acct, id, convert(amount, int256))
+        ledger._store(msg.sender, sub, acct)
         extcall option_token.safeTransferFrom(msg.sender, self, id, amount, b"")
     log PositionChanged(owner=msg.sender, sub=sub, id=id, amount=convert(amount, int256))
 
@@ -466,13 +339,13 @@ def withdraw_long(sub: uint256, id: uint256, amount: uint256):
     @notice Take `amount` custody longs of `id` out of the account.
             Risk-increasing.
     """
-    assert amount != 0, "margin: zero amount"
+    self._nonzero(amount)
     self._require_no_insolvency()
-    acct: Account = self._load(msg.sender, sub)
-    i: uint256 = self._find(acct, id)
+    acct: MarginModel.Account = ledger._load(msg.sender, sub)
+    i: uint256 = ledger._find(acct, id)
     assert i < len(acct.positions) and acct.positions[i].amount >= convert(amount, int256), "margin: no such long"
-    acct = self._add(acct, id, -convert(amount, int256))
-    self._store(msg.sender, sub, acct)
+    acct = ledger._add(acct, id, -convert(amount, int256))
+    ledger._store(msg.sender, sub, acct)
     if len(acct.positions) != 0:
         self._require_initial(acct)
     extcall option_token.safeTransferFrom(self, msg.sender, id, amount, b"")
@@ -497,8 +370,8 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
             be able to swap the long's value for one.
     @return uint256 The value paid (short) or received (long, claim), WAD USD.
     """
-    acct: Account = self._load(owner, sub)
-    i: uint256 = self._find(acct, id)
+    acct: MarginModel.Account = ledger._load(owner, sub)
+    i: uint256 = ledger._find(acct, id)
     key: bytes32 = keccak256(abi_encode(owner, sub))
     value: uint256 = 0
     got_usd: uint256 = 0
@@ -511,7 +384,7 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
         extcall series.settle(id)
         payoff: uint256 = staticcall series.payoff_per_unit(id)
         price: uint256 = staticcall series.settlement_price(id)
-        acct = self._add(acct, id, -amount)
+        acct = ledger._add(acct, id, -amount)
         if amount < 0:
             units: uint256 = convert(-amount, uint256)
             self.open_interest[id] -= units
@@ -544,7 +417,7 @@ def settle_position(owner: address, sub: uint256, id: uint256) -> uint256:
     acct.weth += got_weth
     self.total_usd += got_usd
     self.total_weth += got_weth
-    self._store(owner, sub, acct)
+    ledger._store(owner, sub, acct)
     return value
 
 
@@ -596,31 +469,30 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
             must meet initial margin afterwards at a FRESH or FALLBACK
             price (vol slices fresh).
     """
-    assert msg.sender == self.liquidator, "margin: not liquidator"
+    self._only_liquidator()
     assert fraction != 0 and fraction <= c.WAD, "margin: bad fraction"
-    acct: Account = self._load(owner, sub)
-    to: Account = self._load(to_owner, to_sub)
+    acct: MarginModel.Account = ledger._load(owner, sub)
+    to: MarginModel.Account = ledger._load(to_owner, to_sub)
     # In place (no per-position account copies): the liquidated book keeps
     # its order, positions moved whole drop out.
-    kept: DynArray[Position, MAX_POSITIONS] = []
+    kept: DynArray[MarginModel.Position, MAX_POSITIONS] = []
     # The liquidated book holds each series once, so a position appended to
     # the taker below is never matched again: search only the taker's own.
     n0: uint256 = len(to.positions)
-    for p: Position in acct.positions:
+    for p: MarginModel.Position in acct.positions:
         moved: int256 = 0
         if p.amount < 0:
             moved = -convert(math._mul_div(convert(-p.amount, uint256), fraction, c.WAD, True), int256)
         else:
             moved = convert(math._mul_div(convert(p.amount, uint256), fraction, c.WAD, False), int256)
         if p.amount != moved:
-            kept.append(Position(id=p.id, amount=p.amount - moved))
+            kept.append(MarginModel.Position(id=p.id, amount=p.amount - moved))
         if moved == 0:
             continue
-        i: uint256 = self._find_in(to, p.id, n0)
+        i: uint256 = ledger._find_in(to, p.id, n0)
         if i == MAX_POSITIONS:
-            assert len(to.positions) < MAX_POSITIONS, "margin: too many positions"
-            assert to.mode != MODE_ISOLATED or len(to.positions) == 0, "margin: isolated holds one position"
-            to.positions.append(Position(id=p.id, amount=moved))
+            ledger._room(len(to.positions), to.mode)
+            to.positions.append(MarginModel.Position(id=p.id, amount=moved))
         else:
             assert (to.positions[i].amount < 0) == (moved < 0), "margin: taker holds opposite side"
             to.positions[i].amount += moved
@@ -632,15 +504,18 @@ def transfer_share(owner: address, sub: uint256, to_owner: address, to_sub: uint
     acct.weth -= weth_moved
     to.usd = to.usd + usd_moved - payment
     to.weth += weth_moved
-    self._store(owner, sub, acct)
-    self._store(to_owner, to_sub, to)
+    ledger._store(owner, sub, acct)
+    ledger._store(to_owner, to_sub, to)
     spot: uint256 = 0
     status: uint256 = 0
     spot, status = staticcall oracle.price()
     assert status == STATUS_FRESH or status == STATUS_FALLBACK, "margin: oracle not usable"
-    m: Margin = self._margin(to, spot, True)
+    cached: DynArray[MarginModel.Valued, MAX_POSITIONS] = []
+    if self._take_spot == spot:
+        for p: MarginModel.Position in to.positions:
+            cached.append(self._take_marks[p.id * 2 + convert(p.amount < 0, uint256)])
     self._take_spot = 0
-    assert m.equity >= convert(m.initial, int256), "margin: below initial margin"
+    self._check(to, spot, False, cached)
     log ShareTransferred(owner=owner, sub=sub, to_owner=to_owner, to_sub=to_sub, fraction=fraction, payment=payment)
 
 
@@ -651,7 +526,7 @@ def set_insolvent_accounts(count: uint256):
             value (the liquidator flags them). While any is, or settlement
             bad debt is unresolved, withdrawals are refused.
     """
-    assert msg.sender == self.liquidator, "margin: not liquidator"
+    self._only_liquidator()
     self.insolvent_accounts = count
 
 
@@ -672,33 +547,20 @@ def resolve_bad_debt(id: uint256, amount: uint256):
 
 @view
 @external
-def account(owner: address, sub: uint256) -> (uint256, uint256, uint256, uint256):
-    """
-    @notice (mode, usd, weth, number of positions).
-    """
-    acct: Account = self._load(owner, sub)
-    return acct.mode, acct.usd, acct.weth, len(acct.positions)
-
-
-@view
-@external
-def positions(owner: address, sub: uint256) -> DynArray[Position, MAX_POSITIONS]:
-    return self._load(owner, sub).positions
-
-
-@view
-@external
-def margin(owner: address, sub: uint256) -> Margin:
+def margin(owner: address, sub: uint256) -> MarginModel.Margin:
     """
     @notice Equity, initial and maintenance requirement, and health of the
             account at the current protocol price (any oracle status).
     """
-    return self._margin(self._load(owner, sub), self._spot(), False)
+    v: MarginModel.Valuation = empty(MarginModel.Valuation)
+    priced: DynArray[MarginModel.Valued, MAX_POSITIONS] = []
+    v, priced = self._valuation(ledger._load(owner, sub), self._spot(), False)
+    return v.margin
 
 
 @view
 @external
-def valuation(owner: address, sub: uint256) -> Valuation:
+def valuation(owner: address, sub: uint256) -> MarginModel.Valuation:
     """
     @notice `margin` plus what the liquidation mechanisms price from the
             same pass: the mark-to-market value (collateral at the protocol
@@ -706,14 +568,14 @@ def valuation(owner: address, sub: uint256) -> Valuation:
             values rounded up, longs' down) and the gross value (collateral
             + sum |mark x amount|), WAD USD, and the number of positions.
     """
-    v: Valuation = empty(Valuation)
-    priced: DynArray[Valued, MAX_POSITIONS] = []
-    v, priced = self._valuation(self._load(owner, sub), self._spot(), False, True)
+    v: MarginModel.Valuation = empty(MarginModel.Valuation)
+    priced: DynArray[MarginModel.Valued, MAX_POSITIONS] = []
+    v, priced = self._valuation(ledger._load(owner, sub), self._spot(), True)
     return v
 
 
 @external
-def appraise(owner: address, sub: uint256) -> Valuation:
+def appraise(owner: address, sub: uint256) -> MarginModel.Valuation:
     """
     @notice Liquidator only: `valuation`, remembering each position's mark
             for the take in progress (transient storage, EIP-1153): the
@@ -722,15 +584,15 @@ def appraise(owner: address, sub: uint256) -> Valuation:
             protocol price is unchanged, instead of pricing them again (the
             same numbers; the vol freshness check still runs).
     """
-    assert msg.sender == self.liquidator, "margin: not liquidator"
-    acct: Account = self._load(owner, sub)
+    self._only_liquidator()
+    acct: MarginModel.Account = ledger._load(owner, sub)
     spot: uint256 = self._spot()
-    v: Valuation = empty(Valuation)
-    priced: DynArray[Valued, MAX_POSITIONS] = []
-    v, priced = self._valuation(acct, spot, False, True)
+    v: MarginModel.Valuation = empty(MarginModel.Valuation)
+    priced: DynArray[MarginModel.Valued, MAX_POSITIONS] = []
+    v, priced = self._valuation(acct, spot, True)
     self._take_spot = spot
     for i: uint256 in range(len(priced), bound=MAX_POSITIONS):
-        p: Position = acct.positions[i]
+        p: MarginModel.Position = acct.positions[i]
         self._take_marks[p.id * 2 + convert(p.amount < 0, uint256)] = priced[i]
     return v
 
@@ -746,7 +608,7 @@ def collateral_adequacy() -> uint256:
     notional: uint256 = self.total_short_units * spot // c.WAD
     if notional == 0:
         return max_value(uint256)
-    value: uint256 = self._collateral_value(self.total_usd, self.total_weth, spot)
+    value: uint256 = staticcall model.collateral_value(self.total_usd, self.total_weth, spot)
     return value * c.WAD // notional
 
 
@@ -779,245 +641,35 @@ def _spot() -> uint256:
 
 @view
 @internal
-def _load(owner: address, sub: uint256) -> Account:
+def _valuation(acct: MarginModel.Account, spot: uint256, full: bool) -> (MarginModel.Valuation, DynArray[MarginModel.Valued, MAX_POSITIONS]):
     """
-    @dev The account in memory, positions unpacked (`_pack`).
+    @dev `MarginModel.valuation` of the account at `spot`, vol freshness
+         not required (views and the liquidator's appraisal).
     """
-    h: uint256 = self.accounts[owner][sub].head
-    n: uint256 = (h >> 8) & 255
-    out: Account = Account(mode=h & 255, usd=(h >> 16) & U120, weth=h >> 136, positions=[])
-    for j: uint256 in range((n + 1) // 2, bound=MAX_POSITIONS // 2):
-        w: uint256 = self.accounts[owner][sub].words[j]
-        out.positions.append(self._unpack(w & HALF))
-        if 2 * j + 1 < n:
-            out.positions.append(self._unpack(w >> 128))
-    return out
+    return staticcall model.valuation(acct, spot, False, full, [])
+
+
+@view
+@internal
+def _check(acct: MarginModel.Account, spot: uint256, realised: bool, cached: DynArray[MarginModel.Valued, MAX_POSITIONS]):
+    """
+    @dev `MarginModel.require_initial`: reverts "margin: below initial
+         margin" (or a vol slice's reason) unless the account meets its
+         initial requirement at `spot`.
+    """
+    m: MarginModel.Margin = staticcall model.require_initial(acct, spot, realised, cached)
 
 
 @pure
 @internal
-def _pack(p: Position) -> uint256:
-    """
-    @dev id << 96 | amount as a 96-bit two's complement, in 128 bits (ids
-         are the series registry's sequential counts; |amount| < 2^95 WAD
-         units, 3.9e10 options).
-    """
-    assert p.id >> 32 == 0 and (p.amount >> 95 == 0 or p.amount >> 95 == -1), "margin: position out of range"
-    return (p.id << 96) | (convert(convert(p.amount, bytes32), uint256) & (2 ** 96 - 1))
-
-
-@pure
-@internal
-def _unpack(h: uint256) -> Position:
-    # the low 96 bits, sign-extended (an arithmetic shift on int256)
-    return Position(id=h >> 96, amount=convert(convert(h << 160, bytes32), int256) >> 160)
-
-
-@internal
-def _store_head(owner: address, sub: uint256, mode_count: uint256, usd_: uint256, weth_: uint256):
-    assert usd_ >> 120 == 0 and weth_ >> 120 == 0, "margin: balance out of range"
-    self.accounts[owner][sub].head = mode_count | usd_ << 16 | weth_ << 136
-
-
-@internal
-def _store(owner: address, sub: uint256, acct: Account):
-    """
-    @dev The header (mode, count, collateral) and the position words; words
-         past the count keep stale values that `_load` never reads.
-    """
-    n: uint256 = len(acct.positions)
-    self._store_head(owner, sub, acct.mode | n << 8, acct.usd, acct.weth)
-    for j: uint256 in range((n + 1) // 2, bound=MAX_POSITIONS // 2):
-        w: uint256 = self._pack(acct.positions[2 * j])
-        if 2 * j + 1 < n:
-            w = w | self._pack(acct.positions[2 * j + 1]) << 128
-        self.accounts[owner][sub].words[j] = w
-
-
-@pure
-@internal
-def _find(acct: Account, id: uint256) -> uint256:
-    return self._find_in(acct, id, len(acct.positions))
-
-
-@pure
-@internal
-def _find_in(acct: Account, id: uint256, n: uint256) -> uint256:
-    """
-    @dev The index of `id` among the first `n` positions, MAX_POSITIONS if
-         absent.
-    """
-    for i: uint256 in range(n, bound=MAX_POSITIONS):
-        if acct.positions[i].id == id:
-            return i
-    return MAX_POSITIONS
+def _nonzero(amount: uint256):
+    assert amount != 0, "margin: zero amount"
 
 
 @view
 @internal
-def _add(acct: Account, id: uint256, delta: int256) -> Account:
-    """
-    @dev The account with `delta` added to its position in `id` (created
-         or removed as needed, respecting the 32-position cap and the
-         isolated mode's single position).
-    """
-    i: uint256 = self._find(acct, id)
-    out: Account = acct
-    if i == MAX_POSITIONS:
-        assert len(acct.positions) < MAX_POSITIONS, "margin: too many positions"
-        if acct.mode == MODE_ISOLATED:
-            assert len(acct.positions) == 0, "margin: isolated holds one position"
-        out.positions.append(Position(id=id, amount=delta))
-        return out
-    new_amount: int256 = acct.positions[i].amount + delta
-    if new_amount == 0:
-        last: uint256 = len(out.positions) - 1
-        out.positions[i] = out.positions[last]
-        out.positions.pop()
-    else:
-        out.positions[i].amount = new_amount
-    return out
-
-
-@view
-@internal
-def _collateral_value(usd_amount: uint256, weth_amount: uint256, spot: uint256) -> uint256:
-    v_usd: uint256 = usd_amount * USD_TO_WAD * (c.WAD - self.usd_haircut) // c.WAD
-    v_weth: uint256 = weth_amount * spot // c.WAD * (c.WAD - self.weth_haircut) // c.WAD
-    return v_usd + v_weth
-
-
-@view
-@internal
-def _value(p: Position, spot: uint256, fresh_vol: bool, im: risk.StandardParams, mm: risk.StandardParams, sl_: Slice) -> (Valued, Slice):
-    """
-    @dev The position's series terms and mark at `spot` (Black-76 on the
-         vol slice, intrinsic at expiry), from the take's transient cache
-         when `appraise` priced the same series and side at the same spot
-         in this take (only `transfer_share` reads it), live otherwise.
-         `sl_` carries the last expiry's slice and freshness check through
-         a pass (books share expiries: one feed call per run of positions
-         on one expiry).
-    """
-    sl: Slice = sl_
-    c_: Valued = empty(Valued)
-    if self._take_spot == spot:
-        c_ = self._take_marks[p.id * 2 + convert(p.amount < 0, uint256)]
-    w: uint256 = c_.terms
-    if w == 0:
-        # strike | expiry << 128 | is_call << 192 (one cold read)
-        w = staticcall series.terms(p.id)
-    expiry: uint256 = (w >> 128) & (2 ** 64 - 1)
-    live: bool = expiry > block.timestamp
-    if c_.terms == 0:
-        if sl.expiry != expiry:
-            sl.expiry = expiry
-            sl.p.a, sl.p.b, sl.p.rho, sl.p.m, sl.p.sigma, sl.updated = staticcall vol_feed.slice(expiry)
-        assert sl.updated != 0 or not live, "margin: no vol slice"
-    if live and fresh_vol and sl.fresh != expiry:
-        assert staticcall vol_feed.is_fresh(expiry), "margin: vol stale"
-        sl.fresh = expiry
-    if c_.terms != 0:
-        return c_, sl
-    tte: uint256 = 0
-    if live:
-        tte = expiry - block.timestamp
-    out: Valued = Valued(terms=w, mark=0, im=0, mm=0)
-    out.mark, out.im, out.mm = staticcall calculator.appraise(spot, w & (2 ** 128 - 1), tte, sl.p, w >> 192 != 0, p.amount < 0, im, mm)
-    return out, sl
-
-
-@view
-@internal
-def _book(acct: Account, spot: uint256, fresh_vol: bool) -> IRiskArrays.Book:
-    """
-    @dev The portfolio valuation of the account (signed marks, short units,
-         scenario PnL with the WETH collateral), one call to `risk_arrays`.
-    """
-    ps: DynArray[IRiskArrays.Position, MAX_POSITIONS] = []
-    for p: Position in acct.positions:
-        ps.append(IRiskArrays.Position(id=p.id, amount=p.amount))
-    return staticcall risk_arrays.evaluate(ps, acct.weth, spot, fresh_vol, True)
-
-
-@view
-@internal
-def _margin(acct: Account, spot: uint256, fresh_vol: bool) -> Margin:
-    v: Valuation = empty(Valuation)
-    priced: DynArray[Valued, MAX_POSITIONS] = []
-    v, priced = self._valuation(acct, spot, fresh_vol, False)
-    return v.margin
-
-
-@view
-@internal
-def _valuation(acct: Account, spot: uint256, fresh_vol: bool, full: bool) -> (Valuation, DynArray[Valued, MAX_POSITIONS]):
-    """
-    @dev The margin, and with `full` the mark-to-market and gross values in
-         the same pass over the positions (each position priced once; in
-         cross mode longs are priced only then); with `full`, also each
-         position's series terms and mark, in the order of the positions.
-    """
-    priced: DynArray[Valued, MAX_POSITIONS] = []
-    collateral: uint256 = self._collateral_value(acct.usd, acct.weth, spot)
-    out: Valuation = empty(Valuation)
-    m: Margin = empty(Margin)
-    coll: uint256 = 0
-    if full:
-        coll = acct.usd * USD_TO_WAD + acct.weth * spot // c.WAD
-        out.gross = coll
-        out.positions = len(acct.positions)
-    portfolio: bool = acct.mode == MODE_PORTFOLIO
-    if portfolio:
-        b: IRiskArrays.Book = self._book(acct, spot, fresh_vol)
-        worst: int256 = 0
-        for j: uint256 in range(risk.NUM_SCENARIOS):
-            worst = min(worst, b.pnl[j])
-        loss: uint256 = convert(-worst, uint256)
-        extra: uint256 = math._mul_div(self.contingency * spot // c.WAD, b.shorts, c.WAD, True)
-        m.equity = convert(collateral, int256) + b.value
-        m.maintenance = math._mul_div(loss, self.mm_factor, c.WAD, True) + extra
-        m.initial = math._mul_div(loss, self.im_factor, c.WAD, True) + extra
-    if not portfolio:
-        m.equity = convert(collateral, int256)
-    # Loaded for every priced short, also in portfolio mode (`full`): the
-    # marks `appraise` keeps must be usable by a cross-mode taker's check.
-    im: risk.StandardParams = empty(risk.StandardParams)
-    mm: risk.StandardParams = empty(risk.StandardParams)
-    if full or not portfolio:
-        im = self.im_params
-        mm = self.mm_params
-    signed: int256 = 0
-    sl: Slice = empty(Slice)
-    for p: Position in acct.positions:
-        short: bool = p.amount < 0
-        if not full and (portfolio or not short):
-            continue  # cross: longs get no credit and need nothing
-        v: Valued = empty(Valued)
-        v, sl = self._value(p, spot, fresh_vol, im, mm, sl)
-        units: uint256 = convert(abs(p.amount), uint256)
-        if full:
-            priced.append(v)
-            x: uint256 = math._mul_div(v.mark, units, c.WAD, short)
-            out.gross += x
-            if short:
-                signed -= convert(x, int256)
-            else:
-                signed += convert(x, int256)
-        if portfolio or not short:
-            continue
-        m.initial += math._mul_div(v.im, units, c.WAD, True)
-        m.maintenance += math._mul_div(v.mm, units, c.WAD, True)
-    if full:
-        out.mtm = convert(coll, int256) + signed
-    if m.maintenance == 0:
-        m.health = max_value(uint256)
-    elif m.equity <= 0:
-        m.health = 0
-    else:
-        m.health = convert(m.equity, uint256) * c.WAD // m.maintenance
-    out.margin = m
-    return out, priced
+def _only_liquidator():
+    assert msg.sender == self.liquidator, "margin: not liquidator"
 
 
 @view
@@ -1028,7 +680,7 @@ def _require_no_insolvency():
 
 @view
 @internal
-def _require_initial(acct: Account):
+def _require_initial(acct: MarginModel.Account):
     """
     @dev Risk-increasing actions: oracle FRESH, vol slices fresh, realised
          equity >= initial requirement after the action. Realised equity is
@@ -1040,6 +692,4 @@ def _require_initial(acct: Account):
     status: uint256 = 0
     p, status = staticcall oracle.price()
     assert status == STATUS_FRESH, "margin: oracle not fresh"
-    m: Margin = self._margin(acct, p, True)
-    realised: int256 = min(m.equity, convert(self._collateral_value(acct.usd, acct.weth, p), int256))
-    assert realised >= convert(m.initial, int256), "margin: below initial margin"
+    self._check(acct, p, True, [])

@@ -153,7 +153,7 @@ def measure(project, accounts, chain, counts=None, revm=None) -> list[dict]:
         subs[(name, "min")] = sub
         sub += 1
     # Tighten maintenance (governance): every book is now below maintenance at the same price.
-    p.engine.set_standard_params((3 * 10**17, 2 * 10**17), (2 * 10**17, 15 * 10**16), sender=p.deployer)
+    p.model.set_standard_params((3 * 10**17, 2 * 10**17), (2 * 10**17, 15 * 10**16), sender=p.deployer)
     rows = []
     eth_usd = p.oracle.price()[0] / WAD
     keeper = p.keeper

@@ -923,8 +923,8 @@ class ProtocolMachine(RuleBasedStateMachine):
         if notional == 0:
             assert got == 2**256 - 1
             return
-        v_usd = e.total_usd() * USD_TO_WAD * (WAD - e.usd_haircut()) // WAD
-        v_weth = e.total_weth() * spot // WAD * (WAD - e.weth_haircut()) // WAD
+        v_usd = e.total_usd() * USD_TO_WAD * (WAD - self.p.model.usd_haircut()) // WAD
+        v_weth = e.total_weth() * spot // WAD * (WAD - self.p.model.weth_haircut()) // WAD
         assert got == (v_usd + v_weth) * WAD // notional
 
     @invariant()

@@ -95,7 +95,7 @@ def test_take_matches_reference_and_never_collects_more_than_needed(world, mecha
     limit = liq.close_factor() / WAD if name == "fixed" else 1.0
     whole = liq.whole_below() / WAD if name == "fixed" else 0.0
     f_ref = L.max_fraction(m.equity / WAD, m.initial / WAD, m.maintenance / WAD, mtm / WAD, gross / WAD, 1,
-                           d / WAD, engine.usd_haircut() / WAD, limit, whole, liq.dust() / WAD)
+                           d / WAD, world.p.model.usd_haircut() / WAD, limit, whole, liq.dust() / WAD)
     q = liq.quote(owner, sub, WAD)
     assert 0 < q.max_fraction < WAD
     assert q.max_fraction / WAD == pytest.approx(f_ref, rel=1e-12, abs=1e-17)

@@ -23,6 +23,11 @@ class MarginWorld:
     ids: dict  # (strike, is_call) -> series id
     chain: object = None
 
+    @property
+    def model(self):
+        """The margin model: risk parameters and account valuation."""
+        return self.protocol.model
+
     def market(self, chain) -> M.Market:
         tte = self.expiry - chain.blocks.head.timestamp
         spot = self.protocol.oracle.price()[0] / WAD

@@ -61,22 +61,22 @@ def test_unrealised_profit_does_not_back_a_withdrawal(margin_world, fund_account
     e.open_short(9, put, 2 * WAD, sender=who)
     m = e.margin(who, 9)
     _, usd, _, _ = e.account(who, 9)
-    collateral = usd * 10**12 * (WAD - e.usd_haircut()) // WAD
+    collateral = usd * 10**12 * (WAD - margin_world.model.usd_haircut()) // WAD
     marks = m.equity - collateral
     assert marks > 0  # unrealised profit: the long call is worth more than the short put
     assert M.realised_equity(collateral / WAD, m.equity / WAD) == collateral / WAD
     # withdraw so that equity (with the marks) stays above initial but collateral does not
-    over = (collateral - m.initial + marks // 2) * WAD // (WAD - e.usd_haircut()) // 10**12
-    assert m.equity - over * 10**12 * (WAD - e.usd_haircut()) // WAD > m.initial  # the old rule would accept
+    over = (collateral - m.initial + marks // 2) * WAD // (WAD - margin_world.model.usd_haircut()) // 10**12
+    assert m.equity - over * 10**12 * (WAD - margin_world.model.usd_haircut()) // WAD > m.initial  # the old rule would accept
     with ape.reverts("margin: below initial margin"):
         e.withdraw(9, over, 0, sender=who)
     # and the same profit cannot back a new short either
     with ape.reverts("margin: below initial margin"):
         e.open_short(9, put, 40 * WAD, sender=who)
     # what realised equity covers is allowed: keep 1% room over initial
-    ok = (collateral - m.initial * 101 // 100) * WAD // (WAD - e.usd_haircut()) // 10**12
+    ok = (collateral - m.initial * 101 // 100) * WAD // (WAD - margin_world.model.usd_haircut()) // 10**12
     assert ok > 0
     e.withdraw(9, ok, 0, sender=who)
     after = e.margin(who, 9)
-    assert after.equity == pytest.approx((m.equity - ok * 10**12 * (WAD - e.usd_haircut()) // WAD), abs=10**12)
+    assert after.equity == pytest.approx((m.equity - ok * 10**12 * (WAD - margin_world.model.usd_haircut()) // WAD), abs=10**12)
     assert after.equity > after.initial  # the margin view still counts the marks (liquidation values at mark)

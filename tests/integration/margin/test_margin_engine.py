@@ -147,20 +147,51 @@ def test_guards_on_bad_input(margin_world, fund_account):
 
 
 def test_governance_is_owner_only_and_bounded(margin_world):
+    """The margin risk parameters live in the model: every setter is owner-only, bounded, and
+    logged; a refused call changes nothing."""
     w = margin_world
-    e, d, attacker = w.engine, w.protocol.deployer, w.protocol.attacker
+    m, d, attacker = w.model, w.protocol.deployer, w.protocol.attacker
+    before = (m.usd_haircut(), m.weth_haircut(), tuple(m.im_params()), tuple(m.mm_params()),
+              m.im_factor(), m.mm_factor(), m.contingency())
+    assert before == (10**16, 15 * 10**16, (15 * 10**16, 10**17), (75 * 10**15, 5 * 10**16),
+                      13 * 10**17, WAD, 5 * 10**15)  # the deployed defaults
     with ape.reverts("ownable: caller is not the owner"):
-        e.set_haircuts(0, 0, sender=attacker)
+        m.set_haircuts(0, 0, sender=attacker)
     with ape.reverts("margin: haircut out of bounds"):
-        e.set_haircuts(0, WAD, sender=d)
+        m.set_haircuts(0, WAD // 2 + 1, sender=d)
+    with ape.reverts("margin: haircut out of bounds"):
+        m.set_haircuts(WAD // 2 + 1, 0, sender=d)
     with ape.reverts("ownable: caller is not the owner"):
-        e.set_portfolio_factors(WAD, WAD, 0, sender=attacker)
+        m.set_portfolio_factors(WAD, WAD, 0, sender=attacker)
     with ape.reverts("margin: factors out of bounds"):
-        e.set_portfolio_factors(WAD, 2 * WAD, 0, sender=d)
+        m.set_portfolio_factors(WAD, 2 * WAD, 0, sender=d)  # mm above im
+    with ape.reverts("margin: factors out of bounds"):
+        m.set_portfolio_factors(3 * WAD + 1, WAD, 0, sender=d)
+    with ape.reverts("margin: factors out of bounds"):
+        m.set_portfolio_factors(WAD, WAD - 1, 0, sender=d)
+    with ape.reverts("margin: contingency out of bounds"):
+        m.set_portfolio_factors(WAD, WAD, 5 * 10**16 + 1, sender=d)
+    with ape.reverts("ownable: caller is not the owner"):
+        m.set_standard_params((WAD // 10, WAD // 10), (WAD // 10, WAD // 10), sender=attacker)
     with ape.reverts("margin: maintenance above initial"):
-        e.set_standard_params((WAD // 10, WAD // 10), (WAD // 5, WAD // 10), sender=d)
-    e.set_haircuts(2 * 10**16, 2 * 10**17, sender=d)
-    assert (e.usd_haircut(), e.weth_haircut()) == (2 * 10**16, 2 * 10**17)
+        m.set_standard_params((WAD // 10, WAD // 10), (WAD // 5, WAD // 10), sender=d)
+    with ape.reverts("margin: standard params out of bounds"):
+        m.set_standard_params((WAD + 1, WAD // 10), (WAD // 10, WAD // 10), sender=d)
+    with ape.reverts("margin: standard params out of bounds"):
+        m.set_standard_params((WAD // 10, 0), (WAD // 10, 0), sender=d)
+    assert (m.usd_haircut(), m.weth_haircut(), tuple(m.im_params()), tuple(m.mm_params()),
+            m.im_factor(), m.mm_factor(), m.contingency()) == before
+    receipt = m.set_haircuts(2 * 10**16, 2 * 10**17, sender=d)
+    assert (m.usd_haircut(), m.weth_haircut()) == (2 * 10**16, 2 * 10**17)
+    assert [(e.usd_haircut, e.weth_haircut) for e in receipt.events] == [(2 * 10**16, 2 * 10**17)]
+    receipt = m.set_portfolio_factors(12 * 10**17, 11 * 10**17, 10**15, sender=d)
+    assert [(e.im_factor, e.mm_factor, e.contingency) for e in receipt.events] == [(12 * 10**17, 11 * 10**17, 10**15)]
+    receipt = m.set_standard_params((2 * 10**17, 10**17), (10**17, 5 * 10**16), sender=d)
+    assert (tuple(m.im_params()), tuple(m.mm_params())) == ((2 * 10**17, 10**17), (10**17, 5 * 10**16))
+    assert len(receipt.events) == 1
+    m.set_haircuts(*before[:2], sender=d)
+    m.set_standard_params(before[2], before[3], sender=d)
+    m.set_portfolio_factors(*before[4:], sender=d)
 
 
 def test_settlement_short_pays_pool_and_holder_redeems(margin_world, fund_account, chain):

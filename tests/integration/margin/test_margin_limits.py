@@ -146,8 +146,8 @@ def test_collateral_adequacy_view(margin_world, fund_account):
     w.engine.set_mode(0, CROSS, sender=p.writer)
     w.engine.open_short(0, w.ids[(2400, False)], 2 * WAD, sender=p.writer)
     spot = p.oracle.price()[0]
-    value = 3_000 * 10**6 * 10**12 * (WAD - w.engine.usd_haircut()) // WAD \
-        + WAD * spot // WAD * (WAD - w.engine.weth_haircut()) // WAD
+    value = 3_000 * 10**6 * 10**12 * (WAD - w.model.usd_haircut()) // WAD \
+        + WAD * spot // WAD * (WAD - w.model.weth_haircut()) // WAD
     notional = 2 * WAD * spot // WAD
     assert w.engine.collateral_adequacy() == value * WAD // notional
     assert w.engine.collateral_adequacy() / WAD == pytest.approx((2_970 + 0.85 * spot / WAD) / (2 * spot / WAD))

@@ -28,7 +28,7 @@ def _svi(w):
 
 
 def _requirement(w, book, spot):
-    return RA.requirement(list(book.pnl), book.shorts, spot, w.engine.im_factor(), w.engine.contingency())
+    return RA.requirement(list(book.pnl), book.shorts, spot, w.model.im_factor(), w.model.contingency())
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_cached_requirement_equals_live_within_quantisation_bound(portfolio_book
     m = w.engine.margin(writer, 0)
     assert m.initial == _requirement(w, cached, spot)
     req_live = _requirement(w, live, spot)
-    assert req_live <= m.initial <= req_live + RA.requirement_bound(amounts, w.engine.im_factor())
+    assert req_live <= m.initial <= req_live + RA.requirement_bound(amounts, w.model.im_factor())
     assert m.initial > 1_000 * WAD  # a real requirement, not a degenerate zero
     # The twin reproduces the cached PnL from the stored words exactly.
     entries = [(list(ra.words(sid)), amount) for sid, amount in positions]
@@ -152,7 +152,7 @@ def _stale_twin(w, writer, spot):
     weth = w.engine.account(writer, 0)[2]
     pnl = RA.finish_pnl(RA.cached_pnl(entries), weth, spot, ra.pm_params().tail_weight)
     shorts = sum(-a for _, a in _positions(w.engine, writer) if a < 0)
-    return RA.requirement(pnl, shorts, spot, w.engine.im_factor(), w.engine.contingency())
+    return RA.requirement(pnl, shorts, spot, w.model.im_factor(), w.model.contingency())
 
 
 def test_vol_update_invalidates_and_falls_back_to_live(portfolio_book, chain):
@@ -287,7 +287,7 @@ def test_validity_governance_is_owner_only_and_bounded(margin_world):
     receipt = ra.set_validity(5 * 10**16, 86_400, sender=p.deployer)
     assert (ra.drift_tolerance(), ra.max_age()) == (5 * 10**16, 86_400)
     assert receipt.events[0].drift_tolerance == 5 * 10**16
-    assert w.engine.risk_arrays() == ra.address  # the engine reads pm_params from it
+    assert w.model.risk_arrays() == ra.address  # the model reads pm_params from it
 
 
 def test_value_beyond_a_lane_is_refused_and_the_series_stays_live(build, chain):
