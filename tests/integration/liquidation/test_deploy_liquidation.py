@@ -60,13 +60,13 @@ def test_every_deployed_contract_leaves_headroom_under_eip170(world, chain):
     assert not over, f"over {SIZE_BOUND:,} bytes: {over}"
 
 
-def test_every_compiled_contract_fits_the_bound(project):
+def test_every_compiled_contract_fits_the_bound(node_project):
     """Every contract in contracts/ (attack fixtures and probes included), from its compiled
     runtime code: none needs more than the bound before its immutables."""
     root = Path(__file__).resolve().parents[3] / "contracts"
     # Deployable contracts are CapitalisedNames; lowercase files are modules (math, ledger, core).
     names = sorted(f.stem for f in root.rglob("*.vy") if f.stem[0].isupper())
-    sizes = {name: (len(getattr(project, name).contract_type.runtime_bytecode.bytecode) - 2) // 2 for name in names}
+    sizes = {name: (len(getattr(node_project, name).contract_type.runtime_bytecode.bytecode) - 2) // 2 for name in names}
     print("\n".join(f"{name:24s} {size:7,d} bytes" for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])))
     assert {"MarginEngine", "MarginModel", "RiskArrays", "OptionSeries", "DutchAuction"} <= set(sizes)
     over = {name: size for name, size in sizes.items() if size > SIZE_BOUND}
