@@ -17,6 +17,10 @@ from dsi.bench import oracle as oracle_bench
 from dsi.bench import pricing
 from dsi.bench import settlement as settlement_bench
 from dsi.bench.report import format_table, write_rows
+from dsi.chain._ape import untraced_anvil
+
+# Gas comes from receipts: no step tracing (a traced take@32 grows anvil past 24 GB).
+untraced_anvil()
 
 PARTS = ("calls", "oracle", "margin", "liquidation", "pricing", "settlement")
 

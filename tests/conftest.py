@@ -217,22 +217,9 @@ fast_reverts()
 
 
 # --- Anvil without step tracing ----------------------------------------------
-# ape-foundry starts anvil with --steps-tracing: every opcode of every transaction is recorded in
-# anvil's memory for Ape's call traces. The suite renders none (errors are built from the revert
-# data, above; gas comes from receipts and eth_estimateGas, which tracing does not change), and
-# the recording made the node tests 7-10x slower on heavy transactions (the 32-position margin
-# checks: 71 s -> 9.5 s; Black Thursday on anvil: 161 s -> 15 s) and grew anvil to ~18 GB over a
-# full run of the old suite (killed for memory on this machine).
-def _untraced_anvil() -> None:
-    from ape_foundry.provider import FoundryProvider
+# The suite renders no call traces (errors come from the revert data, gas from receipts): one
+# definition, shared with the gas bench (dsi.chain._ape.untraced_anvil).
+from dsi.chain._ape import untraced_anvil  # noqa: E402
 
-    build_command = FoundryProvider.build_command
-
-    def without_steps_tracing(self):
-        return [arg for arg in build_command(self) if arg != "--steps-tracing"]
-
-    FoundryProvider.build_command = without_steps_tracing
-
-
-_untraced_anvil()
+untraced_anvil()
 

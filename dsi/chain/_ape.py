@@ -101,6 +101,30 @@ def fast_reverts() -> None:
     FoundryProvider._handle_execution_reverted = _handle_execution_reverted
 
 
+def untraced_anvil() -> None:
+    """Start anvil without `--steps-tracing` (ape-foundry's default adds it).
+
+    With it every opcode of every transaction is recorded in anvil's memory for Ape's call
+    traces. Nothing here renders one (errors are built from the revert data, gas comes from
+    receipts and eth_estimateGas, which tracing does not change), and the recording made node
+    tests 7-10x slower on heavy transactions (the 32-position margin checks: 71 s -> 9.5 s; Black
+    Thursday on anvil: 161 s -> 15 s) and grew anvil past this machine's 23 GB: the gas bench's
+    liquidation rows after the engine split (take@32, OOM-killed at 24 GB), and a full run of
+    the old suite (~18 GB). Idempotent.
+    """
+    from ape_foundry.provider import FoundryProvider
+
+    if getattr(FoundryProvider.build_command, "_dsi_untraced", False):
+        return
+    build_command = FoundryProvider.build_command
+
+    def without_steps_tracing(self):
+        return [arg for arg in build_command(self) if arg != "--steps-tracing"]
+
+    without_steps_tracing._dsi_untraced = True
+    FoundryProvider.build_command = without_steps_tracing
+
+
 def make(project=None, accounts=None, chain=None, block_interval: int | None = 0) -> Backend:
     if project is None or accounts is None or chain is None:
         import ape
