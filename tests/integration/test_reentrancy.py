@@ -12,7 +12,7 @@ inside a hook while another contract's call is in flight:
 - `flash`:         the flash lender's onFlashLoan with 1,000,000 USD on loan (ERC-3156).
 
 The re-entered functions are EVERY non-view function in the ABIs of the margin engine, the
-options vault, the series registry, the liquidator and the insurance fund (generated from the
+margin model, the options vault, the series registry, the liquidator and the insurance fund (generated from the
 ABIs: a new function is covered automatically), with the arguments of `ARGS` — chosen so the
 call succeeds outside any hook where the attacker can make it succeed (`test_control_*` proves
 which do) — and type-driven defaults otherwise (owner / role-gated functions: they must revert
@@ -48,7 +48,7 @@ MAX = 2**256 - 1
 
 HOOKS = ("withdraw_long", "vault_write", "open_short", "transfer", "batch_transfer", "flash")
 HOOK_ID = {"withdraw_long": 1, "vault_write": 1, "open_short": 1, "transfer": 1, "batch_transfer": 2, "flash": 3}
-TARGETS = ("engine", "vault", "series", "liquidator", "fund")
+TARGETS = ("engine", "model", "vault", "series", "liquidator", "fund")
 
 
 def _address(x) -> str:
@@ -153,7 +153,7 @@ class Arena:
 
     def target(self, name: str):
         return {"engine": self.p.engine, "vault": self.p.vault, "series": self.p.series,
-                "liquidator": self.p.liquidator, "fund": self.p.insurance_fund}[name]
+                "liquidator": self.p.liquidator, "fund": self.p.insurance_fund, "model": self.p.model}[name]
 
     # --- valuation and consistency ----------------------------------------------------------
 
@@ -283,7 +283,7 @@ def state_changing(abi: list) -> list:
     return out
 
 
-CONTRACT_TYPES = {"engine": "MarginEngine", "vault": "OptionsVault", "series": "OptionSeries",
+CONTRACT_TYPES = {"engine": "MarginEngine", "model": "MarginModel", "vault": "OptionsVault", "series": "OptionSeries",
                   "liquidator": "DutchAuction", "fund": "InsuranceFund"}
 
 
