@@ -23,7 +23,7 @@ from pathlib import Path
 WAD = 10**18
 USD_DECIMALS = 6
 WETH_DECIMALS = 18
-ROLES = ("deployer", "writer", "buyer", "keeper", "arbitrageur", "attacker", "reporter")
+ROLES = ("deployer", "writer", "buyer", "keeper", "arbitrageur", "attacker", "reporter", "guardian")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ the `build` fixture (tests/conftest.py: on the in-process chain; `node_build` on
 
 - the protocol's layers, exactly as `dsi.protocol` wires them: `protocol(params)` (`deploy`),
   `margin(p)` (`deploy_margin`), `liquidation(p, mechanism, ...)` (`deploy_liquidation`) and
-  `mechanism(p, name)` (another mechanism against the same engine and fund, for tests that
+  `governed(p)` (`dsi.governance.govern`: the timelock and the risk governor take every
+  contract over), `mechanism(p, name)` (another mechanism against the same engine and fund, for tests that
   switch between them);
 - seeding: `vol_slice`, `list_series`, `twap_history`, `fresh_oracle`, `deposit` (mint, approve and
   deposit into the margin engine);
@@ -40,6 +41,12 @@ class Builder:
     def liquidation(self, protocol, mechanism: str = "dutch", **kwargs):
         """`dsi.protocol.deploy_liquidation`: the insurance fund and one mechanism, wired."""
         return deploy_liquidation(self.project, protocol, mechanism, **kwargs)
+
+    def governed(self, protocol, **kwargs):
+        """`dsi.governance.govern`: the timelock and the risk governor own every contract."""
+        from dsi.governance import govern
+
+        return govern(self.project, protocol, **kwargs)
 
     def mechanism(self, protocol, name: str):
         """Another liquidation mechanism against the protocol's engine and fund (not wired)."""

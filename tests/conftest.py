@@ -117,7 +117,7 @@ def _inproc_isolation(request):
 # --- Roles ---------------------------------------------------------------------
 
 
-# The tests' participants beyond the protocol's roles, on the accounts after them (7, 8, ...):
+# The tests' participants beyond the protocol's roles, on the accounts after them (8, 9, ...):
 # more writers and holders of one series, and a liquidity provider of the market tests.
 EXTRA_ROLES = ("second_writer", "second_buyer", "third_writer", "lp")
 ROLE_HELP = {
@@ -128,6 +128,7 @@ ROLE_HELP = {
     "arbitrageur": "Trades the pool (onto a price).",
     "attacker": "Holds no role; tries what it should not be able to do.",
     "reporter": "Pushes the price feed and the vol feed.",
+    "guardian": "Cancels queued timelock operations; can only tighten risk parameters, for 7 days.",
     "second_writer": "Another writer of the same series (pro-rata assignment needs two).",
     "second_buyer": "Another holder of the same series.",
     "third_writer": "A writer who joins a series after an exercise.",

@@ -1,0 +1,475 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy on
+"""
+@title DSI risk governor: the one owner of every protocol contract
+@custom:contract-name RiskGovernor
+@license GNU Affero General Public License v3.0 only
+@notice After `dsi.protocol.deploy` this contract owns every privileged
+        function of every protocol contract, and no key can call one
+        directly. Three paths lead through it:
+
+        - `execute` (the timelock only): wiring (liquidator, fund, oracle
+          sources, payers, minters, listers, ownership) and anything that
+          moves funds (the fund's and the flash lender's withdrawals). Every
+          such call has waited the timelock's delay (>= 2 days), was announced
+          by the timelock's `CallScheduled` when queued, and could have been
+          cancelled by the guardian. A registered risk setter is refused
+          here: it goes through `set_risk`.
+        - `set_risk` (the timelock only): a registered risk setter whose
+          arguments are uint256 words, each checked against its bounds:
+          hard limits [lo, hi]; a step bound (|new - approved| <= step per
+          update); and a cumulative drift cap per rolling window (the sum of
+          |change| over the updates of any `window` seconds, this one
+          included, <= cap). The ring of the last MAX_UPDATES updates of
+          each word must hold every update of the window, so the cap holds
+          for every window, also for updates queued in parallel and executed
+          in one block (Aave's risk stewards bound each update only).
+        - the guardian: `tighten` (within hard limits and the step bound,
+          only in each word's tighter direction, words without a direction
+          unchanged), `switch_on` (a registered risk-reducing call, e.g.
+          freeze listing). Neither moves funds or loosens anything, and both
+          lapse after GUARDIAN_TTL unless the timelock confirms them: anyone
+          can then `lapse` / `switch_off`, restoring the approved values.
+          The guardian also holds the timelock's canceller role.
+
+        Bounds are registered once per setter, by the deployer before
+        `seal` or by the timelock after it, and never replaced: a
+        registration applies its values, so the recorded and the on-chain
+        values agree from the start. Governance holds no votes (the council
+        is the timelock's proposer set), so there is no voting power to
+        borrow in a flash loan (Beanstalk, April 2022).
+"""
+
+MAX_WORDS: constant(uint256) = 16  # the Dutch auction: 9 curve words + 5
+MAX_UPDATES: constant(uint256) = 8
+MAX_CALL: constant(uint256) = 1024
+GUARDIAN_TTL: public(constant(uint256)) = 7 * 86_400
+
+# A word's tighter direction (the guardian may move it only that way).
+FIXED: constant(uint256) = 0  # the guardian may not change it
+UP: constant(uint256) = 1  # larger is safer (margins, haircuts, a fund's floor)
+DOWN: constant(uint256) = 2  # smaller is safer (caps, ages, withdrawal rates)
+
+
+struct Bound:
+    lo: uint256
+    hi: uint256
+    step: uint256  # max |new - approved| per update
+    cap: uint256  # max sum of |change| over any `window` seconds
+    window: uint256  # seconds, > 0
+    tighter: uint256  # FIXED, UP or DOWN
+
+
+struct Update:
+    time: uint256
+    delta: uint256
+
+
+struct Setter:
+    target: address
+    selector: bytes4
+    words: uint256  # 0: not registered
+    expires: uint256  # the guardian's tightening lapses then (0: none pending)
+
+
+struct Switch:
+    target: address
+    on: Bytes[MAX_CALL]
+    off: Bytes[MAX_CALL]
+    active: bool
+    expires: uint256  # max_value: confirmed by the timelock
+
+
+timelock: public(immutable(address))
+guardian: public(address)
+bootstrapper: public(address)  # the deployer until `seal`, then empty
+
+setters: public(HashMap[bytes32, Setter])  # keccak256(target, selector)
+bounds: public(HashMap[bytes32, HashMap[uint256, Bound]])
+approved: public(HashMap[bytes32, HashMap[uint256, uint256]])  # the timelock's values
+current: public(HashMap[bytes32, HashMap[uint256, uint256]])  # applied (approved or the guardian's)
+history: HashMap[bytes32, HashMap[uint256, Update[MAX_UPDATES]]]
+head: HashMap[bytes32, HashMap[uint256, uint256]]
+switches: public(HashMap[uint256, Switch])
+switch_count: public(uint256)
+
+
+event Executed:
+    target: indexed(address)
+    selector: bytes4
+    data: Bytes[MAX_CALL]
+
+event SetterRegistered:
+    key: indexed(bytes32)
+    target: indexed(address)
+    selector: bytes4
+    words: uint256
+
+event RiskSet:
+    key: indexed(bytes32)
+    target: indexed(address)
+    data: Bytes[MAX_CALL]
+
+event Tightened:
+    key: indexed(bytes32)
+    target: indexed(address)
+    data: Bytes[MAX_CALL]
+    expires: uint256
+
+event Lapsed:
+    key: indexed(bytes32)
+    target: indexed(address)
+
+event SwitchRegistered:
+    id: indexed(uint256)
+    target: indexed(address)
+
+event SwitchSet:
+    id: indexed(uint256)
+    active: bool
+    expires: uint256
+
+event GuardianSet:
+    guardian: indexed(address)
+
+event Sealed:
+    bootstrapper: indexed(address)
+
+
+@deploy
+def __init__(timelock_: address, guardian_: address):
+    assert timelock_ != empty(address) and guardian_ != empty(address), "governor: zero address"
+    timelock = timelock_
+    self.guardian = guardian_
+    self.bootstrapper = msg.sender
+    log GuardianSet(guardian=guardian_)
+
+
+# --- registration -----------------------------------------------------------
+
+@external
+def register(target: address, data: Bytes[MAX_CALL], bounds_: DynArray[Bound, MAX_WORDS]):
+    """
+    @notice The deployer before `seal`, the timelock after: make the setter
+            `data` calls on `target` a risk setter with one bound per uint256
+            argument word, and apply `data` (its words within the bounds).
+            A setter is registered once.
+    """
+    self._only_registrar()
+    n: uint256 = len(bounds_)
+    assert n != 0, "governor: no bounds"
+    assert len(data) == 4 + 32 * n, "governor: data is not the setter's words"
+    selector: bytes4 = convert(slice(data, 0, 4), bytes4)
+    key: bytes32 = self._key(target, selector)
+    assert self.setters[key].words == 0, "governor: setter already registered"
+    for i: uint256 in range(n, bound=MAX_WORDS):
+        b: Bound = bounds_[i]
+        assert b.lo <= b.hi and b.window != 0 and b.tighter <= DOWN, "governor: bad bound"
+        v: uint256 = self._word(data, i)
+        assert v >= b.lo and v <= b.hi, "governor: value out of bounds"
+        self.bounds[key][i] = b
+        self.approved[key][i] = v
+        self.current[key][i] = v
+    self.setters[key] = Setter(target=target, selector=selector, words=n, expires=0)
+    log SetterRegistered(key=key, target=target, selector=selector, words=n)
+    self._apply(target, data)
+
+
+@external
+def register_switch(target: address, on: Bytes[MAX_CALL], off: Bytes[MAX_CALL]) -> uint256:
+    """
+    @notice The deployer before `seal`, the timelock after: a risk-reducing
+            call `on` the guardian may make, undone by `off`. Neither may be
+            a registered risk setter.
+    """
+    self._only_registrar()
+    assert len(on) >= 4 and len(off) >= 4, "governor: no selector"
+    for d: Bytes[MAX_CALL] in [on, off]:
+        assert self.setters[self._key(target, convert(slice(d, 0, 4), bytes4))].words == 0, "governor: risk setter: use set_risk"
+    id: uint256 = self.switch_count
+    self.switches[id] = Switch(target=target, on=on, off=off, active=False, expires=0)
+    self.switch_count = id + 1
+    log SwitchRegistered(id=id, target=target)
+    return id
+
+
+@external
+def seal():
+    """
+    @notice The deployer: end bootstrapping. From here only the timelock
+            registers.
+    """
+    assert msg.sender == self.bootstrapper and msg.sender != empty(address), "governor: not bootstrapper"
+    self.bootstrapper = empty(address)
+    log Sealed(bootstrapper=msg.sender)
+
+
+# --- the timelock -----------------------------------------------------------
+
+@external
+def execute(target: address, data: Bytes[MAX_CALL]):
+    """
+    @notice The timelock only: call `target` with `data` as its owner
+            (wiring, ownership, fund movements). Registered risk setters are
+            refused: they go through `set_risk`.
+    """
+    self._only_timelock()
+    assert len(data) >= 4, "governor: no selector"
+    selector: bytes4 = convert(slice(data, 0, 4), bytes4)
+    assert self.setters[self._key(target, selector)].words == 0, "governor: risk setter: use set_risk"
+    log Executed(target=target, selector=selector, data=data)
+    self._apply(target, data)
+
+
+@external
+def set_risk(target: address, data: Bytes[MAX_CALL]):
+    """
+    @notice The timelock only: a registered risk setter, each word within
+            its hard limits, step bound and rolling drift cap (measured from
+            the approved value). Confirms (replaces) a pending tightening.
+            `check_risk` gives the same verdict as a view, before queueing.
+    """
+    self._only_timelock()
+    key: bytes32 = self._validate(target, data)
+    for i: uint256 in range(self.setters[key].words, bound=MAX_WORDS):
+        v: uint256 = self._word(data, i)
+        delta: uint256 = self._diff(v, self.approved[key][i])
+        if delta != 0:
+            h: uint256 = self.head[key][i]
+            self.history[key][i][h] = Update(time=block.timestamp, delta=delta)
+            self.head[key][i] = (h + 1) % MAX_UPDATES
+        self.approved[key][i] = v
+        self.current[key][i] = v
+    self.setters[key].expires = 0
+    log RiskSet(key=key, target=target, data=data)
+    self._apply(target, data)
+
+
+@view
+@external
+def check_risk(target: address, data: Bytes[MAX_CALL]) -> bool:
+    """
+    @notice Whether `set_risk(target, data)` would pass the governor's
+            bounds now (reverts with the reason otherwise): for proposers
+            before they queue, and for anyone before the timelock executes.
+    """
+    self._validate(target, data)
+    return True
+
+
+@external
+def set_guardian(guardian_: address):
+    """
+    @notice The timelock only.
+    """
+    self._only_timelock()
+    assert guardian_ != empty(address), "governor: zero address"
+    self.guardian = guardian_
+    log GuardianSet(guardian=guardian_)
+
+
+@external
+def confirm_switch(id: uint256):
+    """
+    @notice The timelock only: keep an active switch on until `switch_off`
+            by the timelock.
+    """
+    self._only_timelock()
+    assert self.switches[id].active, "governor: switch not on"
+    self.switches[id].expires = max_value(uint256)
+    log SwitchSet(id=id, active=True, expires=max_value(uint256))
+
+
+# --- the guardian -----------------------------------------------------------
+
+@external
+def tighten(target: address, data: Bytes[MAX_CALL]):
+    """
+    @notice The guardian only: a registered risk setter moved only in each
+            word's tighter direction (FIXED words unchanged), within hard
+            limits and the step bound from the applied value, at least one
+            word strictly tighter. Lapses after GUARDIAN_TTL unless the
+            timelock confirms it with `set_risk`.
+    """
+    assert msg.sender == self.guardian, "governor: not guardian"
+    key: bytes32 = self._registered(target, data)
+    n: uint256 = self.setters[key].words
+    stricter: bool = False
+    for i: uint256 in range(n, bound=MAX_WORDS):
+        b: Bound = self.bounds[key][i]
+        v: uint256 = self._word(data, i)
+        cur: uint256 = self.current[key][i]
+        if v == cur:
+            continue
+        assert b.tighter != FIXED, "governor: guardian cannot change this"
+        assert (b.tighter == UP and v > cur) or (b.tighter == DOWN and v < cur), "governor: guardian only tightens"
+        assert v >= b.lo and v <= b.hi, "governor: value out of bounds"
+        assert self._diff(v, cur) <= b.step, "governor: step too large"
+        self.current[key][i] = v
+        stricter = True
+    assert stricter, "governor: nothing tightened"
+    expires: uint256 = block.timestamp + GUARDIAN_TTL
+    self.setters[key].expires = expires
+    log Tightened(key=key, target=target, data=data, expires=expires)
+    self._apply(target, data)
+
+
+@external
+def lapse(target: address, selector: bytes4):
+    """
+    @notice Anyone, once a guardian tightening has expired unconfirmed:
+            re-apply the approved values.
+    """
+    key: bytes32 = self._key(target, selector)
+    s: Setter = self.setters[key]
+    assert s.words != 0, "governor: not a risk setter"
+    assert s.expires != 0, "governor: nothing to lapse"
+    assert block.timestamp >= s.expires, "governor: not expired"
+    words: uint256[MAX_WORDS] = empty(uint256[MAX_WORDS])
+    for i: uint256 in range(s.words, bound=MAX_WORDS):
+        words[i] = self.approved[key][i]
+        self.current[key][i] = words[i]
+    self.setters[key].expires = 0
+    log Lapsed(key=key, target=target)
+    self._apply(target, concat(selector, slice(abi_encode(words), 0, 32 * s.words)))
+
+
+@external
+def switch_on(id: uint256):
+    """
+    @notice The guardian only: make switch `id`'s risk-reducing call; it
+            lapses after GUARDIAN_TTL unless the timelock confirms it.
+    """
+    assert msg.sender == self.guardian, "governor: not guardian"
+    sw: Switch = self.switches[id]
+    assert sw.target != empty(address), "governor: no such switch"
+    assert not sw.active, "governor: switch already on"
+    expires: uint256 = block.timestamp + GUARDIAN_TTL
+    self.switches[id].active = True
+    self.switches[id].expires = expires
+    log SwitchSet(id=id, active=True, expires=expires)
+    self._apply(sw.target, sw.on)
+
+
+@external
+def switch_off(id: uint256):
+    """
+    @notice The timelock at any time; anyone once an unconfirmed switch has
+            expired: make its `off` call.
+    """
+    sw: Switch = self.switches[id]
+    assert sw.active, "governor: switch not on"
+    if msg.sender != timelock:
+        assert block.timestamp >= sw.expires, "governor: not expired"
+    self.switches[id].active = False
+    self.switches[id].expires = 0
+    log SwitchSet(id=id, active=False, expires=0)
+    self._apply(sw.target, sw.off)
+
+
+# --- views ------------------------------------------------------------------
+
+@view
+@external
+def key(target: address, selector: bytes4) -> bytes32:
+    return self._key(target, selector)
+
+
+@view
+@external
+def drift(target: address, selector: bytes4, word: uint256) -> uint256:
+    """
+    @notice The sum of |change| of `word` over the last `window` seconds.
+    """
+    key: bytes32 = self._key(target, selector)
+    return self._drift(key, word, self.bounds[key][word].window)
+
+
+# --- internals --------------------------------------------------------------
+
+@view
+@internal
+def _only_timelock():
+    assert msg.sender == timelock, "governor: not timelock"
+
+
+@view
+@internal
+def _only_registrar():
+    if self.bootstrapper != empty(address) and msg.sender == self.bootstrapper:
+        return
+    assert msg.sender == timelock, "governor: not timelock"
+
+
+@pure
+@internal
+def _key(target: address, selector: bytes4) -> bytes32:
+    return keccak256(concat(convert(target, bytes20), selector))
+
+
+@pure
+@internal
+def _word(data: Bytes[MAX_CALL], i: uint256) -> uint256:
+    return extract32(data, 4 + 32 * i, output_type=uint256)
+
+
+@pure
+@internal
+def _diff(x: uint256, y: uint256) -> uint256:
+    if x > y:
+        return x - y
+    return y - x
+
+
+@view
+@internal
+def _registered(target: address, data: Bytes[MAX_CALL]) -> bytes32:
+    assert len(data) >= 4, "governor: no selector"
+    key: bytes32 = self._key(target, convert(slice(data, 0, 4), bytes4))
+    n: uint256 = self.setters[key].words
+    assert n != 0, "governor: not a risk setter"
+    assert len(data) == 4 + 32 * n, "governor: data is not the setter's words"
+    return key
+
+
+@view
+@internal
+def _drift(key: bytes32, i: uint256, window: uint256) -> uint256:
+    total: uint256 = 0
+    for u: Update in self.history[key][i]:
+        if u.time != 0 and u.time + window > block.timestamp:
+            total += u.delta
+    return total
+
+
+@view
+@internal
+def _validate(target: address, data: Bytes[MAX_CALL]) -> bytes32:
+    """
+    @dev `set_risk`'s checks. Each changed word: hard limits, step from the
+         approved value, and the rolling drift: the ring slot this update
+         would overwrite has left the window (so the ring holds every update
+         of any window) and the drift of the window ending now, this update
+         included, is <= cap.
+    """
+    key: bytes32 = self._registered(target, data)
+    for i: uint256 in range(self.setters[key].words, bound=MAX_WORDS):
+        b: Bound = self.bounds[key][i]
+        v: uint256 = self._word(data, i)
+        assert v >= b.lo and v <= b.hi, "governor: value out of bounds"
+        delta: uint256 = self._diff(v, self.approved[key][i])
+        assert delta <= b.step, "governor: step too large"
+        if delta == 0:
+            continue
+        oldest: Update = self.history[key][i][self.head[key][i]]
+        assert oldest.time == 0 or oldest.time + b.window <= block.timestamp, "governor: too many updates in window"
+        assert self._drift(key, i, b.window) + delta <= b.cap, "governor: drift cap exceeded"
+    return key
+
+
+@internal
+def _apply(target: address, data: Bytes[MAX_CALL]):
+    """
+    @dev The target's revert reason is bubbled up.
+    """
+    raw_call(target, data)

@@ -1,0 +1,209 @@
+"""The risk governor: the one owner of every protocol contract after `dsi.protocol.deploy`.
+
+`govern(project, protocol)` is the last deployment step (`dsi.protocol.deploy_governed` runs it
+after the liquidation layer): it deploys the `Timelock` (snekmate's timelock controller, delay
+>= 2 days, the deployer its proposer, anyone its executor, the guardian a canceller) and the
+`RiskGovernor`, hands the ownership of every protocol contract to the governor, registers every
+risk setter with its bounds (the table below; each registration re-applies the contract's
+current values, so the governor's record and the chain agree), registers the guardian's
+switches (freeze listing), and seals the governor. From there no key calls a privileged
+function: wiring and fund movements wait in the timelock, risk parameters move within bounds
+through it, and the guardian can only tighten, for at most 7 days unless the timelock confirms.
+
+Bounds per argument word: hard limits [lo, hi], a step per update, a drift cap per rolling
+30-day window (the sum of |change| of all updates in any 30 days), and the guardian's direction
+(UP: larger is safer, DOWN: smaller is safer, FIXED: the guardian may not move it). Parameters
+that move maintenance requirements (haircuts, maintenance a/b and factor, contingency) are FIXED
+for the guardian: raising them would push accounts into liquidation, which is not risk-reducing
+for their owners; the guardian raises initial requirements (new risk) and lowers caps instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WAD = 10**18
+DAY = 86_400
+WINDOW = 30 * DAY
+DELAY = 2 * DAY
+MAX_UINT = 2**256 - 1
+FIXED, UP, DOWN = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Word:
+    """One argument word's bounds (on-chain units)."""
+
+    lo: int
+    hi: int
+    step: int
+    cap: int
+    tighter: int = FIXED
+    window: int = WINDOW
+
+    def as_tuple(self) -> tuple:
+        return (self.lo, self.hi, self.step, self.cap, self.window, self.tighter)
+
+
+def _w(lo: float, hi: float, step: float, cap: float, tighter: int = FIXED, unit: int = WAD) -> Word:
+    return Word(int(lo * unit), int(hi * unit), int(step * unit), int(cap * unit), tighter)
+
+
+def _relative(value: int, tighter: int = FIXED) -> Word:
+    """Bounds for a parameter without a table entry: within [value / 4, 4 x value], at most 25% of
+    the value per update and 50% per window; a zero value is bounded by the contract only."""
+    if value == 0:
+        return Word(0, MAX_UINT, MAX_UINT, MAX_UINT, tighter)
+    return Word(value // 4, value * 4, max(value // 4, 1), max(value // 2, 1), tighter)
+
+
+# (contract attribute, setter, getter of the current words, word bounds or None for _relative)
+def risk_setters(protocol) -> list[tuple]:
+    """Every risk setter of the deployed protocol with its current words and bounds."""
+    p = protocol
+    model, oracle = p.model, p.oracle
+    im, mm = model.im_params(), model.mm_params()
+    out = [
+        ("model", "set_haircuts", [model.usd_haircut(), model.weth_haircut()],
+         [_w(0, 0.5, 0.02, 0.05), _w(0.05, 0.5, 0.05, 0.10)]),
+        ("model", "set_standard_params", [im[0], im[1], mm[0], mm[1]],
+         [_w(0.05, 1, 0.05, 0.10, UP), _w(0.02, 1, 0.05, 0.10, UP), _w(0.02, 1, 0.025, 0.05),
+          _w(0.01, 1, 0.025, 0.05)]),
+        ("model", "set_portfolio_factors", [model.im_factor(), model.mm_factor(), model.contingency()],
+         [_w(1, 3, 0.2, 0.5, UP), _w(1, 3, 0.1, 0.25), _w(0, 0.05, 0.005, 0.01)]),
+        ("engine", "set_open_interest_cap", [p.engine.open_interest_cap()],
+         [Word(WAD, 1_000_000 * WAD, 0, 0, DOWN)]),  # step/cap filled from the value below
+        ("oracle", "set_parameters", [oracle.max_age(), oracle.max_deviation(), oracle.max_spot_deviation(),
+                                      oracle.twap_window()],
+         [Word(60, DAY, 1_800, 3_600, DOWN), _w(0.005, 0.5, 0.02, 0.05, DOWN), _w(0.005, 0.5, 0.02, 0.05, DOWN),
+          Word(60, DAY, 1_800, 3_600)]),
+        ("oracle", "set_settlement_parameters", [oracle.settlement_deviation(), oracle.settlement_delay()],
+         [_w(0.005, 0.1, 0.01, 0.02, DOWN), Word(3_600, 7 * DAY, 6 * 3_600, DAY)]),
+        ("twap", "set_min_spacing", [p.twap.min_spacing()], [Word(1, 3_600, 300, 600)]),
+        ("vol_feed", "set_max_age", [p.vol_feed.max_age()], [Word(3_600, 7 * DAY, DAY, 2 * DAY, DOWN)]),
+        ("risk_arrays", "set_validity", [p.risk_arrays.drift_tolerance(), p.risk_arrays.max_age()],
+         [_w(0.001, 0.1, 0.01, 0.02, DOWN), Word(60, DAY, 1_800, 3_600, DOWN)]),
+        ("series", "set_parameters", [p.series.max_tenor(), p.series.min_strike_ratio(), p.series.max_strike_ratio(),
+                                      p.series.min_size()],
+         [Word(DAY, 730 * DAY, 90 * DAY, 180 * DAY, DOWN), _w(0.01, 1, 0.1, 0.2, UP), _w(1, 100, 0.5, 1, DOWN),
+          Word(10**12, WAD, 10**17, 2 * 10**17)]),
+        ("pool", "set_fee", [p.pool.fee_bps()], [Word(0, 1_000, 10, 30)]),
+        ("lender", "set_fee", [p.lender.fee_bps()], [Word(0, 1_000, 10, 30)]),
+    ]
+    # The OI cap: at most x1.25 per update and x1.5 per window of the value at deployment.
+    cap = out[3][2][0]
+    out[3] = (*out[3][:3], [Word(WAD, max(cap * 4, WAD), max(cap // 4, 1), max(cap // 2, 1), DOWN)])
+    if "insurance_fund" in p.extra:
+        fund = p.insurance_fund
+        out.append(("insurance_fund", "set_limits", [fund.floor_ratio(), fund.withdraw_rate()],
+                    [_w(0, 1, 0.01, 0.02, UP), _w(0, 0.5, 0.05, 0.10, DOWN)]))
+        reserve = [fund.reserve_base_gas(), fund.reserve_position_gas(), fund.reserve_gas_price()]
+        out.append(("insurance_fund", "set_reserve", reserve, [_relative(v) for v in reserve]))
+    if "liquidator" in p.extra:
+        from dsi.protocol import MECHANISM_PARAMS, liquidation_params
+
+        current = liquidation_params(p.liquidator, p.mechanism)
+        words = [current[name] for name in MECHANISM_PARAMS[p.mechanism]]
+        out.append(("liquidator", "set_parameters", words, [_relative(v) for v in words]))
+    return out
+
+
+# Setters with struct arguments: the number of words of each argument (a struct of k words is
+# passed as a k-tuple); every other setter takes one word per argument.
+SHAPES = {"set_standard_params": (2, 2)}
+
+
+def call_data(contract, method: str, words: list[int]) -> bytes:
+    """The calldata of `contract.method` for a setter whose arguments are uint256 words (static
+    structs flattened: `set_standard_params`, the Dutch auction's curve)."""
+    shape = SHAPES.get(method)
+    if method == "set_parameters" and len(words) == 14:  # DutchAuction: the 9-word curve, then 5
+        shape = (9, 1, 1, 1, 1, 1)
+    args, i = [], 0
+    for k in shape or (1,) * len(words):
+        args.append(tuple(words[i:i + k]) if k > 1 else words[i])
+        i += k
+    return bytes(getattr(contract, method).encode_input(*args))
+
+
+# The contracts the governor owns: every ownable protocol contract (the collateral tokens are the
+# lab's stand-ins for USDC and WETH, not protocol contracts, and keep their minter).
+OWNED = ("pool", "lender", "twap", "feed", "oracle", "option_token", "series", "vol_feed", "risk_arrays", "model",
+         "engine", "liquidator", "insurance_fund")
+
+
+def govern(project, protocol, guardian=None, delay: int = DELAY):
+    """Deploy the timelock and the governor and hand every protocol contract to them (above).
+    Sets `protocol.timelock`, `protocol.governor`, `protocol.switches` (name -> id); returns it."""
+    p = protocol
+    d = p.deployer
+    guardian = guardian if guardian is not None else p.accounts.get("guardian", d)
+    timelock = project.Timelock.deploy(delay, [_address(d)], ["0x" + "00" * 20], _address(guardian), sender=d)
+    governor = project.RiskGovernor.deploy(timelock.address, _address(guardian), sender=d)
+    owned = [name for name in OWNED if getattr(p, name, None) is not None]
+    for name in owned:
+        getattr(p, name).transfer_ownership(governor.address, sender=d)
+    for name, method, words, bounds in risk_setters(p):
+        contract = getattr(p, name)
+        governor.register(contract.address, call_data(contract, method, words), [b.as_tuple() for b in bounds],
+                          sender=d)
+    switches = {}
+    lister_on = p.series.set_lister.encode_input(_address(d), True)
+    lister_off = p.series.set_lister.encode_input(_address(d), False)
+    governor.register_switch(p.series.address, lister_off, lister_on, sender=d)
+    switches["freeze_listing"] = governor.switch_count() - 1
+    governor.seal(sender=d)
+    p.extra.update(timelock=timelock, governor=governor, switches=switches, governed=owned)
+    return p
+
+
+def _address(x) -> str:
+    return getattr(x, "address", x)
+
+
+class Council:
+    """The timelock's proposer, as a lab agent: schedule, wait the delay, execute.
+
+    `through_timelock(target, data)` schedules the governor call (`execute` for wiring,
+    `set_risk` for a registered risk setter), mines past the delay and executes it; `schedule`
+    alone returns the operation id (what the guardian can `cancel`)."""
+
+    def __init__(self, protocol, chain, proposer=None):
+        self.p = protocol
+        self.chain = chain
+        self.proposer = proposer if proposer is not None else protocol.deployer
+        self._salt = 0
+
+    def _governor_call(self, target, data: bytes, risk: bool) -> bytes:
+        g = self.p.governor
+        method = g.set_risk if risk else g.execute
+        return method.encode_input(_address(target), data)
+
+    def schedule(self, target, data: bytes, risk: bool = False) -> tuple[bytes, bytes]:
+        t = self.p.timelock
+        payload = self._governor_call(target, data, risk)
+        self._salt += 1
+        salt = self._salt.to_bytes(32, "big")
+        t.schedule(self.p.governor.address, 0, payload, b"\x00" * 32, salt, t.get_minimum_delay(),
+                   sender=self.proposer)
+        return payload, salt
+
+    def execute(self, payload: bytes, salt: bytes, sender=None):
+        t = self.p.timelock
+        return t.execute(self.p.governor.address, 0, payload, b"\x00" * 32, salt, sender=sender or self.proposer)
+
+    def op_id(self, payload: bytes, salt: bytes) -> bytes:
+        return self.p.timelock.hash_operation(self.p.governor.address, 0, payload, b"\x00" * 32, salt)
+
+    def through_timelock(self, target, data: bytes, risk: bool = False):
+        if risk:
+            self.p.governor.check_risk(_address(target), data)  # the governor's reason, before queueing
+        payload, salt = self.schedule(target, data, risk)
+        self.chain.mine(deltatime=self.p.timelock.get_minimum_delay() + 1)
+        return self.execute(payload, salt)
+
+    def set_risk(self, contract, method: str, *words):
+        return self.through_timelock(contract, call_data(contract, method, list(words)), risk=True)
+
+    def wire(self, contract, method: str, *args):
+        return self.through_timelock(contract, getattr(contract, method).encode_input(*args))
