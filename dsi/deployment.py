@@ -16,16 +16,19 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dsi.governance import govern
 from dsi.protocol import MECHANISMS, ROLES, Params, deploy, deploy_liquidation, deploy_margin
 
-MANIFEST_VERSION = 2  # 2: risk arrays, the insurance fund and the liquidator
+MANIFEST_VERSION = 3  # 2: risk arrays, the insurance fund and the liquidator; 3: the model, timelock and governor
 CONTRACTS = ("usd", "weth", "pool", "lender", "twap", "feed", "oracle", "pricer", "option_token", "series", "vault",
-             "vol_feed", "calculator", "risk_arrays", "engine", "insurance_fund", "liquidator")
+             "vol_feed", "calculator", "risk_arrays", "model", "engine", "insurance_fund", "liquidator", "timelock",
+             "governor")
 CONTRACT_TYPES = {"usd": "CollateralToken", "weth": "CollateralToken", "pool": "SpotPool", "lender": "FlashLender",
                   "twap": "TwapOracle", "feed": "PriceFeed", "oracle": "ProtocolOracle", "pricer": "OptionPricer",
                   "option_token": "OptionToken", "series": "OptionSeries", "vault": "OptionsVault",
                   "vol_feed": "VolFeed", "calculator": "RiskCalculator", "risk_arrays": "RiskArrays",
-                  "engine": "MarginEngine", "insurance_fund": "InsuranceFund"}  # liquidator: MECHANISMS
+                  "model": "MarginModel", "engine": "MarginEngine", "insurance_fund": "InsuranceFund",
+                  "timelock": "Timelock", "governor": "RiskGovernor"}  # liquidator: MECHANISMS
 
 
 def contract_type(name: str, mechanism: str) -> str:
@@ -77,6 +80,9 @@ def deploy_or_load(project, chain, account, params: Params | None = None, folder
     log(f"deploy: deploying the protocol on chain {chain.chain_id} from {_address(account)}")
     protocol = deploy_margin(project, deploy(project, [account] * len(ROLES), params))
     deploy_liquidation(project, protocol, params.mechanism, fund_capital=params.fund_capital)
+    # The last step: the timelock and the risk governor take every contract over (the account is
+    # the timelock's proposer and, with one account, the guardian); from here no key owns anything.
+    govern(project, protocol)
     manifest = {
         "version": MANIFEST_VERSION,
         "chain_id": chain.chain_id,

@@ -68,6 +68,15 @@ def test_deploy_is_idempotent_on_a_testnet_stand_in(node_project, accounts, netw
         assert all(facade.code_size(e["address"]) > 0 for e in first["contracts"].values())
         engine = project.MarginEngine.at(first["contracts"]["engine"]["address"])
         assert engine.collateral_adequacy() >= 0  # a live, wired engine answers
+        # The governor owns every protocol contract; the deployer owns none (issue 15 §1).
+        governor = first["contracts"]["governor"]["address"]
+        from dsi.governance import OWNED
+        for name in OWNED:
+            c = getattr(project, first["contracts"][name]["type"]).at(first["contracts"][name]["address"])
+            assert c.owner() == governor, name
+        timelock = project.Timelock.at(first["contracts"]["timelock"]["address"])
+        assert timelock.get_minimum_delay() == 2 * 86_400
+        assert project.RiskGovernor.at(governor).bootstrapper() == "0x" + "00" * 20
         block = facade.block_number
 
         again = deploy_or_load(project, facade, deployer, Params(), folder=tmp_path, log=lambda *_: None)
