@@ -281,6 +281,15 @@ register(Scenario(
      "the attacker gains nothing (no holder receives more than its share)"),
     "settle_order", backend="revm", weight=1))
 
+register(Scenario(
+    "owner_key_compromised", "Owner key compromised (issue 15's outside review: 118,571 USD in one block before the "
+    "governor): the attacker holds the deployer key, which after deployment owns nothing and is the timelock's "
+    "proposer; it tries the one-block rug (fund re-pointed and paid out, reserves, every account transferred, "
+    "haircuts at their bounds), then queues it through the timelock while the guardian watches.",
+    ("the one-block rug takes 0 USD", "everything queued was announced, pending the delay, and cancelled",
+     "the governor refuses the loosest haircuts"),
+    "owner_key", backend="revm", weight=0.5))
+
 STANDARD_SUITE = tuple(CATALOG)
 
 
