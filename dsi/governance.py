@@ -16,6 +16,9 @@ Bounds per argument word: hard limits [lo, hi], a step per update, a drift cap p
 that move maintenance requirements (haircuts, maintenance a/b and factor, contingency) are FIXED
 for the guardian: raising them would push accounts into liquidation, which is not risk-reducing
 for their owners; the guardian raises initial requirements (new risk) and lowers caps instead.
+So are the oracle's and the vol feed's ages and deviation bounds, the settlement bounds and the
+risk arrays' validity: tightening those turns prices STALE or DEVIANT sooner, and a STALE or
+DEVIANT oracle (or a stale vol slice for the taker's check) stops liquidations too.
 """
 
 from __future__ import annotations
@@ -75,14 +78,14 @@ def risk_setters(protocol) -> list[tuple]:
          [Word(WAD, 1_000_000 * WAD, 0, 0, DOWN)]),  # step/cap filled from the value below
         ("oracle", "set_parameters", [oracle.max_age(), oracle.max_deviation(), oracle.max_spot_deviation(),
                                       oracle.twap_window()],
-         [Word(60, DAY, 1_800, 3_600, DOWN), _w(0.005, 0.5, 0.02, 0.05, DOWN), _w(0.005, 0.5, 0.02, 0.05, DOWN),
+         [Word(60, DAY, 1_800, 3_600), _w(0.005, 0.5, 0.02, 0.05), _w(0.005, 0.5, 0.02, 0.05),
           Word(60, DAY, 1_800, 3_600)]),
         ("oracle", "set_settlement_parameters", [oracle.settlement_deviation(), oracle.settlement_delay()],
-         [_w(0.005, 0.1, 0.01, 0.02, DOWN), Word(3_600, 7 * DAY, 6 * 3_600, DAY)]),
+         [_w(0.005, 0.1, 0.01, 0.02), Word(3_600, 7 * DAY, 6 * 3_600, DAY)]),
         ("twap", "set_min_spacing", [p.twap.min_spacing()], [Word(1, 3_600, 300, 600)]),
-        ("vol_feed", "set_max_age", [p.vol_feed.max_age()], [Word(3_600, 7 * DAY, DAY, 2 * DAY, DOWN)]),
+        ("vol_feed", "set_max_age", [p.vol_feed.max_age()], [Word(3_600, 7 * DAY, DAY, 2 * DAY)]),
         ("risk_arrays", "set_validity", [p.risk_arrays.drift_tolerance(), p.risk_arrays.max_age()],
-         [_w(0.001, 0.1, 0.01, 0.02, DOWN), Word(60, DAY, 1_800, 3_600, DOWN)]),
+         [_w(0.001, 0.1, 0.01, 0.02), Word(60, DAY, 1_800, 3_600)]),
         ("series", "set_parameters", [p.series.max_tenor(), p.series.min_strike_ratio(), p.series.max_strike_ratio(),
                                       p.series.min_size()],
          [Word(DAY, 730 * DAY, 90 * DAY, 180 * DAY, DOWN), _w(0.01, 1, 0.1, 0.2, UP), _w(1, 100, 0.5, 1, DOWN),
