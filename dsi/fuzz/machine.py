@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from dsi.agents.arbitrageur import amount_to_price, trade_to_price
 from dsi.fuzz import economics
+from dsi.fuzz.governance import GovernanceRules
 from dsi.fuzz.world import DAY, SLICE, USD, WAD, World, build_world, revert_reason
 
 ROLES = ("writer", "buyer", "attacker")
@@ -115,7 +116,7 @@ SETTLE_REASONS = _documented_reasons("oracle", "series", "twap", "margin")
 ENGINE_REASONS |= _documented_reasons("riskarrays")
 
 
-class ProtocolMachine(RuleBasedStateMachine):
+class ProtocolMachine(GovernanceRules, RuleBasedStateMachine):
     """The whole protocol under random users, markets and attackers."""
 
     def __init__(self):
@@ -147,6 +148,9 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.slice = SLICE
         self.expiry_marks: dict[int, int] = {}
         self.economic_roles = ("writer", "buyer", "attacker", "keeper")
+        # The governor's rules (dsi.fuzz.governance): the council, the guardian, keys that own nothing.
+        self._governance_init(STATS, _documented_reasons("margin", "oracle", "series", "twap", "vol", "riskarrays",
+                                                         "liquidation", "fund", "pool", "flash"))
         self.econ_before = None
         self.fund_before = 0.0
         self.step_liquidators: dict[str, set | None] = {}

@@ -117,5 +117,9 @@ def build_world(liquidation: str | None = None, backend_name: str = "revm") -> W
                   accounts=[(actors[r], sub) for r in ("writer", "buyer", "attacker", "keeper") for sub in (0, 1, 2)]
                   + [(actors["writer"], LEVERED_SUB), (actors["attacker"], LEVERED_SUB)],
                   mechanism=liquidation)
+    # Governed, as deployed (issue 15): the timelock and the risk governor own every contract.
+    from dsi.governance import govern
+
+    govern(backend.project, p)
     world.snapshot = chain.snapshot()
     return world
