@@ -2,7 +2,7 @@
 
 The 10,000-point accuracy sweep runs on the in-process EVM (titanoboa); the external-call
 gas of the deployed OptionPricer is then measured on the connected network (anvil by default).
-`--only margin` (or `oracle`, `liquidation`, `pricing`, `calls`; repeatable) runs a subset and merges its rows
+`--only margin` (or `oracle`, `liquidation`, `governance`, `pricing`, `calls`; repeatable) runs a subset and merges its rows
 into reports/gas.json, keeping the other rows. `--only settlement` prints the settlement bounds table (pool
 pushes before expiry against the settlement price, in process: `dsi.bench.settlement`) and writes
 reports/settlement.json.
@@ -11,6 +11,7 @@ reports/settlement.json.
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from dsi.bench import governance as governance_bench
 from dsi.bench import liquidation as liquidation_bench
 from dsi.bench import margin as margin_bench
 from dsi.bench import oracle as oracle_bench
@@ -22,7 +23,7 @@ from dsi.chain._ape import untraced_anvil
 # Gas comes from receipts: no step tracing (a traced take@32 grows anvil past 24 GB).
 untraced_anvil()
 
-PARTS = ("calls", "oracle", "margin", "liquidation", "pricing", "settlement")
+PARTS = ("calls", "oracle", "margin", "liquidation", "governance", "pricing", "settlement")
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -60,6 +61,11 @@ def cli(network, points, only):
                                        f"{r[f'profit_usd_{g}_gwei']:,.2f})" for g in (30, 500, 1_000))
                            + f" (ETH {r['eth_usd']:,.0f})")
         rows += liquidation_rows
+    if "governance" in parts:
+        governance_rows = governance_bench.measure(project, accounts, chain)
+        click.echo("\nGovernance on the node (execution gas: excludes the 21,000 base and calldata):")
+        click.echo(format_table(governance_rows))
+        rows += governance_rows
     if "pricing" in parts:
         pricing_rows = pricing.measure(n=points)
         click.echo(f"\nIn-process EVM, {points} random points per routine (gas = the routine itself):")
