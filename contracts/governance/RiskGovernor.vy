@@ -24,9 +24,9 @@
           each word must hold every update of the window, so the cap holds
           for every window, also for updates queued in parallel and executed
           in one block (Aave's risk stewards bound each update only).
-        - the guardian: `tighten` (within hard limits and the step bound,
-          only in each word's tighter direction, words without a direction
-          unchanged), `switch_on` (a registered risk-reducing call, e.g.
+        - the guardian: `tighten` (within hard limits and one step of the
+          approved value, only in each word's tighter direction, words
+          without a direction unchanged), `switch_on` (a registered risk-reducing call, e.g.
           freeze listing). Neither moves funds or loosens anything, and both
           lapse after GUARDIAN_TTL unless the timelock confirms them: anyone
           can then `lapse` / `switch_off`, restoring the approved values.
@@ -287,8 +287,8 @@ def tighten(target: address, data: Bytes[MAX_CALL]):
     """
     @notice The guardian only: a registered risk setter moved only in each
             word's tighter direction (FIXED words unchanged), within hard
-            limits and the step bound from the applied value, at least one
-            word strictly tighter. Lapses after GUARDIAN_TTL unless the
+            limits and at most one step from the approved value (however
+            many times it tightens), at least one word strictly tighter. Lapses after GUARDIAN_TTL unless the
             timelock confirms it with `set_risk`.
     """
     assert msg.sender == self.guardian, "governor: not guardian"
@@ -304,7 +304,9 @@ def tighten(target: address, data: Bytes[MAX_CALL]):
         assert b.tighter != FIXED, "governor: guardian cannot change this"
         assert (b.tighter == UP and v > cur) or (b.tighter == DOWN and v < cur), "governor: guardian only tightens"
         assert v >= b.lo and v <= b.hi, "governor: value out of bounds"
-        assert self._diff(v, cur) <= b.step, "governor: step too large"
+        # From the approved value, not the applied one: repeated tightenings cannot ratchet a
+        # word further than one step (an initial margin at 100% would stop every taker).
+        assert self._diff(v, self.approved[key][i]) <= b.step, "governor: step too large"
         self.current[key][i] = v
         stricter = True
     assert stricter, "governor: nothing tightened"

@@ -117,7 +117,7 @@ class GovernanceRules:
         i = word % len(s["refs"])
         words = list(s["current"])
         words[i] = self._move(words[i], s["bounds"][i][2], factor)
-        expected = _guardian_verdict(s["bounds"], s["current"], words)
+        expected = _guardian_verdict(s["bounds"], s["current"], [r.value for r in s["refs"]], words)
         ok, why = self.chain.attempt(self.p.governor.tighten, s["contract"].address,
                                      call_data(s["contract"], s["method"], words), sender=self.p.guardian)
         note(f"guardian {s['name']}.{s['method']} word {i} -> {words[i]}: {'ok' if ok else why} (reference {expected})")
@@ -194,10 +194,10 @@ class GovernanceRules:
                         else cur <= ref.value), (s["name"], s["method"], cur, ref.value)
 
 
-def _guardian_verdict(bounds, current, words) -> str | None:
-    """`RiskGovernor.tighten`'s verdict, word by word in order."""
+def _guardian_verdict(bounds, current, approved, words) -> str | None:
+    """`RiskGovernor.tighten`'s verdict, word by word in order (the step from the approved value)."""
     stricter = False
-    for (lo, hi, step, _cap, _window, tighter), cur, v in zip(bounds, current, words):
+    for (lo, hi, step, _cap, _window, tighter), cur, a, v in zip(bounds, current, approved, words):
         if v == cur:
             continue
         if tighter == FIXED:
@@ -206,7 +206,7 @@ def _guardian_verdict(bounds, current, words) -> str | None:
             return "governor: guardian only tightens"
         if not lo <= v <= hi:
             return "governor: value out of bounds"
-        if abs(v - cur) > step:
+        if abs(v - a) > step:
             return "governor: step too large"
         stricter = True
     return None if stricter else "governor: nothing tightened"

@@ -154,6 +154,7 @@ class ProtocolMachine(GovernanceRules, RuleBasedStateMachine):
         self.econ_before = None
         self.fund_before = 0.0
         self.step_liquidators: dict[str, set | None] = {}
+        self.auction_starters: dict[tuple, str] = {}  # (owner, sub) -> the role that started its auction
         self.step_givers: set[str] = set()
         self.loans = {role: {"usd": 0, "weth": 0} for role in self.economic_roles}  # see _trade_to
 
@@ -540,7 +541,9 @@ class ProtocolMachine(GovernanceRules, RuleBasedStateMachine):
             m = self.p.engine.margin(owner, sub)
             STATS.invariants["only_accounts_below_maintenance_are_liquidatable"] += 1
             assert m.health < WAD, f"liquidatable with health {m.health}"
-            self._call("liquidation.start", LIQUIDATION_REASONS, liq.start, owner, sub, sender=taker)
+            started, _ = self._call("liquidation.start", LIQUIDATION_REASONS, liq.start, owner, sub, sender=taker)
+            if started:
+                self.auction_starters[(owner, sub)] = by
             targets.append((owner, sub))
             if fair_victims is None and owner in roles:
                 allowed.add(roles[owner])
@@ -556,6 +559,11 @@ class ProtocolMachine(GovernanceRules, RuleBasedStateMachine):
                                2**255 - 1, sender=taker)
             if ok:
                 self.accounts.add((taker, TAKER_SUB))
+                # A Dutch take pays the auction's starter its incentive and a share of the
+                # reserve: a starter from an earlier step is a liquidator of this one too.
+                starter = self.auction_starters.get((owner, sub))
+                if starter is not None and starter != by:
+                    self.step_liquidators.setdefault(starter, set()).update(allowed)
                 after = self.p.engine.margin(taker, TAKER_SUB)
                 STATS.invariants["taker_meets_initial_margin_after_take"] += 1
                 assert after.equity >= after.initial or after.equity >= taker_before.equity, \

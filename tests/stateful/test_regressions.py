@@ -71,3 +71,23 @@ def test_keeper_meets_a_custody_long_before_its_short(machine, monkeypatch):
     assert p.series.claim_value(put, p.engine.address, WALLET) == 0
     machine.settlement_claims_reach_their_holders()
     machine.engine_totals_equal_sum_of_accounts()
+
+
+def test_a_dutch_starter_paid_on_another_takers_take_is_a_liquidator(machine, monkeypatch):
+    """Shrunk from the quick profile (7 December, once the governed world changed the draws):
+    after a 20% gap the keeper starts the auctions (and takes half); the attacker's start then
+    reverts ("auction running") and it takes from the keeper's auction. The take pays the
+    starter, the keeper, its incentive out of the victim's loss (writer -31.03, attacker +24.82,
+    keeper +6.21). The economic invariant counted only the taker as a liquidator of the step; a
+    starter paid on another's take is one too."""
+    monkeypatch.setattr("dsi.fuzz.machine.note", lambda *a: None)
+    if machine.w.mechanism != "dutch":
+        pytest.skip("starters exist in Dutch auctions only")
+    p = machine.p
+    machine.start(move=-0.2)
+    machine.no_actor_gains_beyond_fair_pnl()
+    keeper_usd = p.usd.balanceOf(machine.w.actors["keeper"])
+    machine.liquidators_sweep(by="attacker", fraction=10**18 // 2, waited=0)
+    assert "keeper" in machine.step_liquidators  # the starter of the auction the attacker took
+    machine.no_actor_gains_beyond_fair_pnl()
+    assert p.usd.balanceOf(machine.w.actors["keeper"]) >= keeper_usd

@@ -237,6 +237,12 @@ def test_the_guardian_cannot_loosen_or_touch_maintenance(governed):
     with ape.reverts("governor: step too large"):
         g.tighten(p.model.address, call_data(p.model, "set_standard_params", [im[0] + 6 * 10**16, im[1], mm[0], mm[1]]),
                   sender=p.guardian)
+    # Tightening again cannot ratchet past one step of the approved value.
+    g.tighten(p.model.address, call_data(p.model, "set_standard_params", [im[0] + 5 * 10**16, im[1], mm[0], mm[1]]),
+              sender=p.guardian)
+    with ape.reverts("governor: step too large"):
+        g.tighten(p.model.address, call_data(p.model, "set_standard_params",
+                                             [im[0] + 5 * 10**16 + 1, im[1], mm[0], mm[1]]), sender=p.guardian)
     # OI cap: smaller is safer
     cap = p.engine.open_interest_cap()
     with ape.reverts("governor: guardian only tightens"):
