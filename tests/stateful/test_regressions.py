@@ -73,7 +73,7 @@ def test_keeper_meets_a_custody_long_before_its_short(machine, monkeypatch):
     machine.engine_totals_equal_sum_of_accounts()
 
 
-def test_a_dutch_starter_paid_on_another_takers_take_is_a_liquidator(machine, monkeypatch):
+def test_a_dutch_starter_paid_on_another_takers_take_is_a_liquidator(monkeypatch):
     """Shrunk from the quick profile (7 December, once the governed world changed the draws):
     after a 20% gap the keeper starts the auctions (and takes half); the attacker's start then
     reverts ("auction running") and it takes from the keeper's auction. The take pays the
@@ -81,8 +81,9 @@ def test_a_dutch_starter_paid_on_another_takers_take_is_a_liquidator(machine, mo
     keeper +6.21). The economic invariant counted only the taker as a liquidator of the step; a
     starter paid on another's take is one too."""
     monkeypatch.setattr("dsi.fuzz.machine.note", lambda *a: None)
-    if machine.w.mechanism != "dutch":
-        pytest.skip("starters exist in Dutch auctions only")
+    monkeypatch.setattr("dsi.fuzz.machine.MECHANISM", "dutch")  # starters exist in Dutch auctions only
+    machine = ProtocolMachine()
+    assert machine.w.mechanism == "dutch"
     p = machine.p
     machine.start(move=-0.2)
     machine.no_actor_gains_beyond_fair_pnl()
@@ -91,3 +92,4 @@ def test_a_dutch_starter_paid_on_another_takers_take_is_a_liquidator(machine, mo
     assert "keeper" in machine.step_liquidators  # the starter of the auction the attacker took
     machine.no_actor_gains_beyond_fair_pnl()
     assert p.usd.balanceOf(machine.w.actors["keeper"]) >= keeper_usd
+    machine.teardown()
