@@ -66,6 +66,7 @@ def risk_setters(protocol) -> list[tuple]:
     p = protocol
     model, oracle = p.model, p.oracle
     im, mm = model.im_params(), model.mm_params()
+    oi_cap = p.engine.open_interest_cap()
     out = [
         ("model", "set_haircuts", [model.usd_haircut(), model.weth_haircut()],
          [_w(0, 0.5, 0.02, 0.05), _w(0.05, 0.5, 0.05, 0.10)]),
@@ -74,8 +75,9 @@ def risk_setters(protocol) -> list[tuple]:
           _w(0.01, 1, 0.025, 0.05)]),
         ("model", "set_portfolio_factors", [model.im_factor(), model.mm_factor(), model.contingency()],
          [_w(1, 3, 0.2, 0.5, UP), _w(1, 3, 0.1, 0.25), _w(0, 0.05, 0.005, 0.01)]),
-        ("engine", "set_open_interest_cap", [p.engine.open_interest_cap()],
-         [Word(WAD, 1_000_000 * WAD, 0, 0, DOWN)]),  # step/cap filled from the value below
+        # The OI cap: at most x1.25 per update and x1.5 per window of the value at deployment.
+        ("engine", "set_open_interest_cap", [oi_cap],
+         [Word(WAD, max(oi_cap * 4, WAD), max(oi_cap // 4, 1), max(oi_cap // 2, 1), DOWN)]),
         ("oracle", "set_parameters", [oracle.max_age(), oracle.max_deviation(), oracle.max_spot_deviation(),
                                       oracle.twap_window()],
          [Word(60, DAY, 1_800, 3_600), _w(0.005, 0.5, 0.02, 0.05), _w(0.005, 0.5, 0.02, 0.05),
@@ -93,9 +95,6 @@ def risk_setters(protocol) -> list[tuple]:
         ("pool", "set_fee", [p.pool.fee_bps()], [Word(0, 1_000, 10, 30)]),
         ("lender", "set_fee", [p.lender.fee_bps()], [Word(0, 1_000, 10, 30)]),
     ]
-    # The OI cap: at most x1.25 per update and x1.5 per window of the value at deployment.
-    cap = out[3][2][0]
-    out[3] = (*out[3][:3], [Word(WAD, max(cap * 4, WAD), max(cap // 4, 1), max(cap // 2, 1), DOWN)])
     if "insurance_fund" in p.extra:
         fund = p.insurance_fund
         out.append(("insurance_fund", "set_limits", [fund.floor_ratio(), fund.withdraw_rate()],

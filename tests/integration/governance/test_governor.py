@@ -22,10 +22,6 @@ NOT_OWNER = "ownable: caller is not the owner"
 NOT_READY = "timelock_controller: operation is not ready"
 
 
-def _role(timelock, name):
-    return getattr(timelock, name)()
-
-
 # --- after deployment no key owns anything -------------------------------------------------------
 
 def test_every_protocol_contract_is_owned_by_the_governor(governed):
