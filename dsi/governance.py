@@ -107,17 +107,92 @@ def risk_setters(protocol) -> list[tuple]:
         current = liquidation_params(p.liquidator, p.mechanism)
         words = [current[name] for name in MECHANISM_PARAMS[p.mechanism]]
         out.append(("liquidator", "set_parameters", words, [_relative(v) for v in words]))
+    if "monitor" in p.extra:
+        out += monitor_setters(p.monitor)
+    return out
+
+
+def _threshold_bounds(value: int, lo: int, hi: int, step: int) -> Word:
+    """A monitor threshold: within [lo, hi], `step` per update, 2 steps per window; one at
+    max_value (a level the indicator never triggers alone) may move anywhere above `lo`."""
+    if value == MAX_UINT:
+        return Word(lo, MAX_UINT, MAX_UINT, MAX_UINT)
+    return Word(lo, hi, step, 2 * step)
+
+
+# Per indicator of the StressMonitor (VOL, VELOCITY, COVERAGE, ORACLE, UTILISATION): the hard
+# limits and step of its thresholds (on-chain units: WAD ratios, seconds for ORACLE).
+MONITOR_THRESHOLD_BOUNDS = (
+    (int(1.05 * WAD), 10 * WAD, WAD // 4),
+    (WAD // 100, WAD, 2 * WAD // 100),
+    (0, WAD, WAD // 100),
+    (1, 7 * DAY, 1_800),
+    (WAD // 10, 10 * WAD, WAD // 10),
+)
+
+
+def monitor_setters(monitor) -> list[tuple]:
+    """The stress monitor's risk setters (thresholds + hysteresis: 16 words; timing: 5). All
+    FIXED for the guardian: a more sensitive monitor raises maintenance, which is not
+    risk-reducing for the accounts it pushes under."""
+    thresholds = [monitor.thresholds(i, j) for i in range(5) for j in range(3)]
+    bounds = [_threshold_bounds(v, *MONITOR_THRESHOLD_BOUNDS[k // 3]) for k, v in enumerate(thresholds)]
+    timing = [monitor.vol_tenor(), monitor.vol_tau(), monitor.price_tau(), monitor.cooldown(), monitor.oi_capacity()]
+    return [
+        ("monitor", "set_thresholds", thresholds + [monitor.hysteresis()], bounds + [_w(0, 0.45, 0.05, 0.10)]),
+        ("monitor", "set_timing", timing,
+         [Word(DAY, 30 * DAY, 7 * DAY, 14 * DAY), Word(3_600, 30 * DAY, 3 * DAY, 6 * DAY),
+          Word(60, DAY, 1_800, 3_600), Word(600, 7 * DAY, 6 * 3_600, 12 * 3_600), _relative(timing[4])]),
+    ]
+
+
+# The stress table: per registered setter, each word's move per stress level (on-chain units)
+# and its direction, level 3 = 3 moves (the governor clamps to hard limits). Initial margin and
+# the portfolio's initial factor rise by ~17% / 8% per level (new risk pays first); maintenance
+# by 10% / 5% per level (accounts deleverage before the crash deepens, in steps small enough
+# that no level change alone liquidates a healthy account by much); the OI cap falls by a
+# quarter per level; the liquidation penalty or starting discount rises by one point per level
+# (keepers clear sooner). Words not listed are not moved.
+STRESS_TABLE = {
+    ("model", "set_standard_params"): [(WAD // 40, UP), (WAD // 50, UP), (75 * WAD // 10_000, UP), (WAD // 200, UP)],
+    ("model", "set_portfolio_factors"): [(WAD // 10, UP), (WAD // 20, UP), (0, FIXED)],
+    ("engine", "set_open_interest_cap"): ["cap/4"],
+}
+LIQUIDATOR_STRESS = {"fixed": "penalty", "dynamic": "base", "dutch": "start_discount"}  # + 1 point per level
+SAFE_MODE_LEVEL = 3  # the monitor's top level: safe mode and frozen listing
+
+
+def stress_shifts(protocol) -> list[tuple]:
+    """(contract attribute, setter, shifts) of every setter the monitor moves."""
+    p = protocol
+    out = []
+    for (name, method), shifts in STRESS_TABLE.items():
+        if shifts == ["cap/4"]:
+            shifts = [(max(p.engine.open_interest_cap() // 4, 1), DOWN)]
+        out.append((name, method, shifts))
+    if "liquidator" in p.extra:
+        from dsi.protocol import MECHANISM_PARAMS
+
+        names = MECHANISM_PARAMS[p.mechanism]
+        moved = LIQUIDATOR_STRESS[p.mechanism]
+        out.append(("liquidator", "set_parameters", [(WAD // 100, UP) if n == moved else (0, FIXED) for n in names]))
     return out
 
 
 # Setters with struct arguments: the number of words of each argument (a struct of k words is
 # passed as a k-tuple); every other setter takes one word per argument.
 SHAPES = {"set_standard_params": (2, 2)}
+NESTED = {"set_thresholds": (5, 3)}  # a uint256[3][5] argument, then the remaining words
 
 
 def call_data(contract, method: str, words: list[int]) -> bytes:
     """The calldata of `contract.method` for a setter whose arguments are uint256 words (static
     structs flattened: `set_standard_params`, the Dutch auction's curve)."""
+    if method in NESTED:
+        rows, cols = NESTED[method]
+        n = rows * cols
+        grid = [list(words[r * cols:(r + 1) * cols]) for r in range(rows)]
+        return bytes(getattr(contract, method).encode_input(grid, *words[n:]))
     shape = SHAPES.get(method)
     if method == "set_parameters" and len(words) == 14:  # DutchAuction: the 9-word curve, then 5
         shape = (9, 1, 1, 1, 1, 1)
@@ -131,29 +206,48 @@ def call_data(contract, method: str, words: list[int]) -> bytes:
 # The contracts the governor owns: every ownable protocol contract (the collateral tokens are the
 # lab's stand-ins for USDC and WETH, not protocol contracts, and keep their minter).
 OWNED = ("pool", "lender", "twap", "feed", "oracle", "option_token", "series", "vol_feed", "risk_arrays", "model",
-         "engine", "liquidator", "insurance_fund")
+         "engine", "liquidator", "insurance_fund", "monitor")
 
 
-def govern(project, protocol, guardian=None, delay: int = DELAY):
+def govern(project, protocol, guardian=None, delay: int = DELAY, monitor: bool = True):
     """Deploy the timelock and the governor and hand every protocol contract to them (above).
-    Sets `protocol.timelock`, `protocol.governor`, `protocol.switches` (name -> id); returns it."""
+    With the liquidation layer and `monitor`, also the `StressMonitor` with the stress table
+    (`STRESS_TABLE`) and the switches it turns on at its top level (safe mode, frozen listing).
+    Sets `protocol.timelock`, `protocol.governor`, `protocol.monitor` (when deployed),
+    `protocol.switches` (name -> id); returns it."""
     p = protocol
     d = p.deployer
     guardian = guardian if guardian is not None else p.accounts.get("guardian", d)
     timelock = project.Timelock.deploy(delay, [_address(d)], ["0x" + "00" * 20], _address(guardian), sender=d)
     governor = project.RiskGovernor.deploy(timelock.address, _address(guardian), sender=d)
+    if monitor and "insurance_fund" in p.extra:
+        p.extra["monitor"] = project.StressMonitor.deploy(governor.address, p.oracle.address, p.vol_feed.address,
+                                                          p.insurance_fund.address, p.engine.address, sender=d)
     owned = [name for name in OWNED if getattr(p, name, None) is not None]
     for name in owned:
         getattr(p, name).transfer_ownership(governor.address, sender=d)
+    selectors = {}
     for name, method, words, bounds in risk_setters(p):
         contract = getattr(p, name)
-        governor.register(contract.address, call_data(contract, method, words), [b.as_tuple() for b in bounds],
-                          sender=d)
+        data = call_data(contract, method, words)
+        selectors[(name, method)] = data[:4]
+        governor.register(contract.address, data, [b.as_tuple() for b in bounds], sender=d)
     switches = {}
     lister_on = p.series.set_lister.encode_input(_address(d), True)
     lister_off = p.series.set_lister.encode_input(_address(d), False)
     governor.register_switch(p.series.address, lister_off, lister_on, sender=d)
     switches["freeze_listing"] = governor.switch_count() - 1
+    if "engine" in p.extra:
+        governor.register_switch(p.engine.address, p.engine.set_safe_mode.encode_input(True),
+                                 p.engine.set_safe_mode.encode_input(False), sender=d)
+        switches["safe_mode"] = governor.switch_count() - 1
+    if "monitor" in p.extra:
+        for name, method, shifts in stress_shifts(p):
+            contract = getattr(p, name)
+            governor.register_stress(contract.address, selectors[(name, method)], list(shifts), sender=d)
+        for name in ("safe_mode", "freeze_listing"):
+            governor.set_switch_level(switches[name], SAFE_MODE_LEVEL, sender=d)
+        governor.set_monitor(p.monitor.address, sender=d)
     governor.seal(sender=d)
     p.extra.update(timelock=timelock, governor=governor, switches=switches, governed=owned)
     return p

@@ -31,6 +31,16 @@
           lapse after GUARDIAN_TTL unless the timelock confirms them: anyone
           can then `lapse` / `switch_off`, restoring the approved values.
           The guardian also holds the timelock's canceller role.
+        - the stress monitor (`StressMonitor`): `stress(level)` moves each
+          word registered with `register_stress` by `level` x its per-level
+          shift from the APPROVED value, only in its tighter direction and
+          within hard limits, and turns the switches registered for that
+          level on (safe mode at the top). Level 0 restores the approved
+          values (or the guardian's, while pending): the monitor relaxes by
+          itself, no manual reset. The word applied is the tighter of the
+          monitor's and the guardian's (or approved) value, so neither path
+          can loosen what the other tightened, and the timelock's
+          `set_risk` re-bases the stressed value on the new approved one.
 
         Bounds are registered once per setter, by the deployer before
         `seal` or by the timelock after it, and never replaced: a
@@ -42,6 +52,9 @@
 
 MAX_WORDS: constant(uint256) = 16  # the Dutch auction: 9 curve words + 5
 MAX_UPDATES: constant(uint256) = 8
+MAX_STRESSED: constant(uint256) = 8  # setters the monitor moves
+MAX_SWITCHES: constant(uint256) = 8
+MAX_LEVEL: public(constant(uint256)) = 3
 MAX_CALL: constant(uint256) = 1024
 GUARDIAN_TTL: public(constant(uint256)) = 7 * 86_400
 
@@ -60,6 +73,11 @@ struct Bound:
     tighter: uint256  # FIXED, UP or DOWN
 
 
+struct Shift:
+    per_level: uint256  # the monitor's move per stress level (0: not moved)
+    tighter: uint256  # UP or DOWN; the guardian's direction where it has one
+
+
 struct Update:
     time: uint256
     delta: uint256
@@ -76,8 +94,10 @@ struct Switch:
     target: address
     on: Bytes[MAX_CALL]
     off: Bytes[MAX_CALL]
-    active: bool
+    active: bool  # on by the guardian
     expires: uint256  # max_value: confirmed by the timelock
+    level: uint256  # the monitor turns it on at stress >= level (0: never)
+    stressed: bool  # on by the monitor
 
 
 timelock: public(immutable(address))
@@ -92,6 +112,11 @@ history: HashMap[bytes32, HashMap[uint256, Update[MAX_UPDATES]]]
 head: HashMap[bytes32, HashMap[uint256, uint256]]
 switches: public(HashMap[uint256, Switch])
 switch_count: public(uint256)
+guarded: public(HashMap[bytes32, HashMap[uint256, uint256]])  # the guardian's values while pending
+monitor: public(address)
+stress_level: public(uint256)
+shifts: public(HashMap[bytes32, HashMap[uint256, Shift]])
+stressed: public(DynArray[bytes32, MAX_STRESSED])
 
 
 event Executed:
@@ -128,6 +153,16 @@ event SwitchSet:
     id: indexed(uint256)
     active: bool
     expires: uint256
+
+event StressRegistered:
+    key: indexed(bytes32)
+    target: indexed(address)
+
+event Stressed:
+    level: uint256
+
+event MonitorSet:
+    monitor: indexed(address)
 
 event GuardianSet:
     guardian: indexed(address)
@@ -187,10 +222,65 @@ def register_switch(target: address, on: Bytes[MAX_CALL], off: Bytes[MAX_CALL]) 
     for d: Bytes[MAX_CALL] in [on, off]:
         assert self.setters[self._key(target, convert(slice(d, 0, 4), bytes4))].words == 0, "governor: risk setter: use set_risk"
     id: uint256 = self.switch_count
-    self.switches[id] = Switch(target=target, on=on, off=off, active=False, expires=0)
+    assert id < MAX_SWITCHES, "governor: too many switches"
+    self.switches[id] = Switch(target=target, on=on, off=off, active=False, expires=0, level=0, stressed=False)
     self.switch_count = id + 1
     log SwitchRegistered(id=id, target=target)
     return id
+
+
+@external
+def register_stress(target: address, selector: bytes4, shifts_: DynArray[Shift, MAX_WORDS]):
+    """
+    @notice The deployer before `seal`, the timelock after: the monitor may
+            move the words of the registered setter (`target`, `selector`),
+            `level` x `per_level` from the approved value in `tighter`'s
+            direction. Where the guardian has a direction it must agree.
+            Once per setter.
+    """
+    self._only_registrar()
+    key: bytes32 = self._key(target, selector)
+    n: uint256 = self.setters[key].words
+    assert n != 0, "governor: not a risk setter"
+    assert len(shifts_) == n, "governor: one shift per word"
+    assert key not in self.stressed, "governor: stress already registered"
+    for i: uint256 in range(n, bound=MAX_WORDS):
+        sh: Shift = shifts_[i]
+        g: uint256 = self.bounds[key][i].tighter
+        if sh.per_level != 0:
+            assert sh.tighter == UP or sh.tighter == DOWN, "governor: bad shift"
+            assert g == FIXED or g == sh.tighter, "governor: shift against the guardian's direction"
+        self.shifts[key][i] = sh
+    self.stressed.append(key)
+    log StressRegistered(key=key, target=target)
+    if self.stress_level != 0:
+        self._reapply(key)
+
+
+@external
+def set_switch_level(id: uint256, level: uint256):
+    """
+    @notice The deployer before `seal`, the timelock after: the monitor
+            turns switch `id` on at stress levels >= `level` (0: never).
+    """
+    self._only_registrar()
+    assert self.switches[id].target != empty(address), "governor: no such switch"
+    assert level <= MAX_LEVEL, "governor: level out of range"
+    self.switches[id].level = level
+    self._stress_switch(id)
+
+
+@external
+def set_monitor(monitor_: address):
+    """
+    @notice The deployer before `seal`, the timelock after: the stress
+            monitor (empty: none). Replacing it resets the stress level to 0.
+    """
+    self._only_registrar()
+    self.monitor = monitor_
+    log MonitorSet(monitor=monitor_)
+    if self.stress_level != 0:
+        self._set_level(0)
 
 
 @external
@@ -239,10 +329,9 @@ def set_risk(target: address, data: Bytes[MAX_CALL]):
             self.history[key][i][h] = Update(time=block.timestamp, delta=delta)
             self.head[key][i] = (h + 1) % MAX_UPDATES
         self.approved[key][i] = v
-        self.current[key][i] = v
     self.setters[key].expires = 0
     log RiskSet(key=key, target=target, data=data)
-    self._apply(target, data)
+    self._reapply(key)
 
 
 @view
@@ -294,11 +383,15 @@ def tighten(target: address, data: Bytes[MAX_CALL]):
     assert msg.sender == self.guardian, "governor: not guardian"
     key: bytes32 = self._registered(target, data)
     n: uint256 = self.setters[key].words
+    pending: bool = self.setters[key].expires != 0
     stricter: bool = False
     for i: uint256 in range(n, bound=MAX_WORDS):
         b: Bound = self.bounds[key][i]
         v: uint256 = self._word(data, i)
-        cur: uint256 = self.current[key][i]
+        cur: uint256 = self.approved[key][i]  # the guardian's own value while pending (not the monitor's)
+        if pending:
+            cur = self.guarded[key][i]
+        self.guarded[key][i] = v
         if v == cur:
             continue
         assert b.tighter != FIXED, "governor: guardian cannot change this"
@@ -307,13 +400,12 @@ def tighten(target: address, data: Bytes[MAX_CALL]):
         # From the approved value, not the applied one: repeated tightenings cannot ratchet a
         # word further than one step (an initial margin at 100% would stop every taker).
         assert self._diff(v, self.approved[key][i]) <= b.step, "governor: step too large"
-        self.current[key][i] = v
         stricter = True
     assert stricter, "governor: nothing tightened"
     expires: uint256 = block.timestamp + GUARDIAN_TTL
     self.setters[key].expires = expires
     log Tightened(key=key, target=target, data=data, expires=expires)
-    self._apply(target, data)
+    self._reapply(key)
 
 
 @external
@@ -327,13 +419,9 @@ def lapse(target: address, selector: bytes4):
     assert s.words != 0, "governor: not a risk setter"
     assert s.expires != 0, "governor: nothing to lapse"
     assert block.timestamp >= s.expires, "governor: not expired"
-    words: uint256[MAX_WORDS] = empty(uint256[MAX_WORDS])
-    for i: uint256 in range(s.words, bound=MAX_WORDS):
-        words[i] = self.approved[key][i]
-        self.current[key][i] = words[i]
     self.setters[key].expires = 0
     log Lapsed(key=key, target=target)
-    self._apply(target, concat(selector, slice(abi_encode(words), 0, 32 * s.words)))
+    self._reapply(key)
 
 
 @external
@@ -350,7 +438,8 @@ def switch_on(id: uint256):
     self.switches[id].active = True
     self.switches[id].expires = expires
     log SwitchSet(id=id, active=True, expires=expires)
-    self._apply(sw.target, sw.on)
+    if not sw.stressed:
+        self._apply(sw.target, sw.on)
 
 
 @external
@@ -366,7 +455,21 @@ def switch_off(id: uint256):
     self.switches[id].active = False
     self.switches[id].expires = 0
     log SwitchSet(id=id, active=False, expires=0)
-    self._apply(sw.target, sw.off)
+    if not sw.stressed:  # the monitor still holds it on
+        self._apply(sw.target, sw.off)
+
+
+# --- the stress monitor -----------------------------------------------------
+
+@external
+def stress(level: uint256):
+    """
+    @notice The stress monitor only: apply stress `level` (0..MAX_LEVEL) to
+            every registered stress setter and switch (above).
+    """
+    assert msg.sender == self.monitor and msg.sender != empty(address), "governor: not monitor"
+    assert level <= MAX_LEVEL, "governor: level out of range"
+    self._set_level(level)
 
 
 # --- views ------------------------------------------------------------------
@@ -467,6 +570,75 @@ def _validate(target: address, data: Bytes[MAX_CALL]) -> bytes32:
         assert oldest.time == 0 or oldest.time + b.window <= block.timestamp, "governor: too many updates in window"
         assert self._drift(key, i, b.window) + delta <= b.cap, "governor: drift cap exceeded"
     return key
+
+
+@view
+@internal
+def _value(key: bytes32, i: uint256, pending: bool) -> uint256:
+    """
+    @dev The word to apply: the guardian's value while pending, else the
+         approved one; under stress the tighter of that and the approved
+         value moved `level` x per_level (clamped to the hard limits).
+    """
+    a: uint256 = self.approved[key][i]
+    base: uint256 = a
+    if pending:
+        base = self.guarded[key][i]
+    sh: Shift = self.shifts[key][i]
+    level: uint256 = self.stress_level
+    if level == 0 or sh.per_level == 0:
+        return base
+    move: uint256 = level * sh.per_level
+    b: Bound = self.bounds[key][i]
+    if sh.tighter == UP:
+        return max(base, min(a + min(move, b.hi - a), b.hi))
+    return min(base, a - min(move, a - b.lo))
+
+
+@internal
+def _reapply(key: bytes32):
+    """
+    @dev Recompute every word of a setter (`_value`), record and apply it.
+    """
+    s: Setter = self.setters[key]
+    pending: bool = s.expires != 0
+    words: uint256[MAX_WORDS] = empty(uint256[MAX_WORDS])
+    for i: uint256 in range(s.words, bound=MAX_WORDS):
+        words[i] = self._value(key, i, pending)
+        self.current[key][i] = words[i]
+    self._apply(s.target, concat(s.selector, slice(abi_encode(words), 0, 32 * s.words)))
+
+
+@internal
+def _set_level(level: uint256):
+    if level == self.stress_level:
+        return
+    self.stress_level = level
+    log Stressed(level=level)
+    for key: bytes32 in self.stressed:
+        self._reapply(key)
+    for id: uint256 in range(self.switch_count, bound=MAX_SWITCHES):
+        self._stress_switch(id)
+
+
+@internal
+def _stress_switch(id: uint256):
+    """
+    @dev Turn switch `id` on or off for the monitor at the current level;
+         its call is made only when the switch's effective state (on by the
+         guardian or by the monitor) changes.
+    """
+    sw: Switch = self.switches[id]
+    want: bool = sw.level != 0 and self.stress_level >= sw.level
+    if want == sw.stressed:
+        return
+    self.switches[id].stressed = want
+    if sw.active:
+        return
+    if want:
+        self._apply(sw.target, sw.on)
+    else:
+        self._apply(sw.target, sw.off)
 
 
 @internal

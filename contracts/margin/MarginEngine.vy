@@ -101,6 +101,7 @@ weth: public(immutable(IERC20))
 
 open_interest: public(HashMap[uint256, uint256])  # shorts outstanding per series, option units
 open_interest_cap: public(uint256)  # most shorts per series, option units (bounds the fund's exposure)
+safe_mode: public(bool)  # risk-reducing actions only (set by the governor)
 total_usd: public(uint256)
 total_weth: public(uint256)
 total_short_units: public(uint256)
@@ -180,6 +181,10 @@ event OpenInterestCapSet:
     cap: uint256
 
 
+event SafeModeSet:
+    on: bool
+
+
 @deploy
 def __init__(series_: ISeries, option_token_: IOptionToken1155, oracle_: IProtocolOracle, model_: MarginModel.__interface__, usd_: IERC20, weth_: IERC20):
     ownable.__init__()
@@ -206,6 +211,21 @@ def set_open_interest_cap(cap: uint256):
     assert cap != 0, "margin: zero cap"
     self.open_interest_cap = cap
     log OpenInterestCapSet(cap=cap)
+
+
+@external
+def set_safe_mode(on: bool):
+    """
+    @notice Owner only (the governor: the guardian's switch and the stress
+            monitor's top level): in safe mode only risk-reducing actions
+            run; every action that needs initial margin (new shorts,
+            withdrawals and long withdrawals from accounts with positions,
+            mode changes) is refused. Deposits, closes, settlement and
+            liquidation are never affected.
+    """
+    ownable._check_owner()
+    self.safe_mode = on
+    log SafeModeSet(on=on)
 
 
 # --- account actions --------------------------------------------------------
@@ -688,6 +708,7 @@ def _require_initial(acct: MarginModel.Account):
          (unrealised profit of its longs) never backs a withdrawal or a new
          short (Mango 2022); net negative marks still count against it.
     """
+    assert not self.safe_mode, "margin: safe mode: risk-reducing only"
     p: uint256 = 0
     status: uint256 = 0
     p, status = staticcall oracle.price()
