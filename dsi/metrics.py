@@ -94,7 +94,7 @@ def measure(world, attacker_pnl: float | None = None) -> dict:
             net_positions[pos.id] = net_positions.get(pos.id, 0.0) + pos.amount / WAD
         m = p.engine.margin(p.writer, a.sub)
         rows.append({"sub": a.sub, "health": _health(m.health), "net_value": value,
-                     "equity": m.equity / WAD, "maintenance": m.maintenance / WAD})
+                     "equity": m.equity / WAD, "maintenance": m.maintenance / WAD, "initial": m.initial / WAD})
     delta = book_delta(world, market, net_positions)
     clip = abs(delta)
     slip_delta = p.pool.quote_slippage(p.weth.address, int(clip * WAD))[1] / WAD if clip > 1e-9 else 0.0
@@ -124,6 +124,8 @@ def measure(world, attacker_pnl: float | None = None) -> dict:
         "keeper_pnl_usd": getattr(world.keeper, "pnl", 0.0),
         "attacker_pnl_usd": attacker_pnl,
         "gas_used": chain.gas_used(),
+        "initial_usd": sum(r["initial"] for r in rows),  # the book's capital required now
+        "stress_level": p.monitor.level() if "monitor" in p.extra else None,
         "healths": [r["health"] for r in rows],
         "accounts": rows,
     }

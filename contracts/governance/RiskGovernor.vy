@@ -112,7 +112,7 @@ history: HashMap[bytes32, HashMap[uint256, Update[MAX_UPDATES]]]
 head: HashMap[bytes32, HashMap[uint256, uint256]]
 switches: public(HashMap[uint256, Switch])
 switch_count: public(uint256)
-guarded: public(HashMap[bytes32, HashMap[uint256, uint256]])  # the guardian's values while pending
+guarded: public(HashMap[bytes32, HashMap[uint256, uint256]])  # the guardian's value + 1 while pending (0: approved)
 monitor: public(address)
 stress_level: public(uint256)
 shifts: public(HashMap[bytes32, HashMap[uint256, Shift]])
@@ -388,18 +388,19 @@ def tighten(target: address, data: Bytes[MAX_CALL]):
     for i: uint256 in range(n, bound=MAX_WORDS):
         b: Bound = self.bounds[key][i]
         v: uint256 = self._word(data, i)
-        cur: uint256 = self.approved[key][i]  # the guardian's own value while pending (not the monitor's)
-        if pending:
-            cur = self.guarded[key][i]
-        self.guarded[key][i] = v
+        a: uint256 = self.approved[key][i]
+        cur: uint256 = self._guarded(key, i, pending, a)  # the guardian's own value (not the monitor's)
         if v == cur:
+            if not pending and self.guarded[key][i] != 0:
+                self.guarded[key][i] = 0  # a lapsed tightening's value: not this one's
             continue
         assert b.tighter != FIXED, "governor: guardian cannot change this"
         assert (b.tighter == UP and v > cur) or (b.tighter == DOWN and v < cur), "governor: guardian only tightens"
         assert v >= b.lo and v <= b.hi, "governor: value out of bounds"
         # From the approved value, not the applied one: repeated tightenings cannot ratchet a
         # word further than one step (an initial margin at 100% would stop every taker).
-        assert self._diff(v, self.approved[key][i]) <= b.step, "governor: step too large"
+        assert self._diff(v, a) <= b.step, "governor: step too large"
+        self.guarded[key][i] = v + 1  # 0: as approved (v <= hi < max_value)
         stricter = True
     assert stricter, "governor: nothing tightened"
     expires: uint256 = block.timestamp + GUARDIAN_TTL
@@ -574,19 +575,32 @@ def _validate(target: address, data: Bytes[MAX_CALL]) -> bytes32:
 
 @view
 @internal
-def _value(key: bytes32, i: uint256, pending: bool) -> uint256:
+def _guarded(key: bytes32, i: uint256, pending: bool, a: uint256) -> uint256:
+    """
+    @dev The guardian's value of word i while its tightening is pending,
+         else the approved value `a`.
+    """
+    if pending:
+        g: uint256 = self.guarded[key][i]
+        if g != 0:
+            return g - 1
+    return a
+
+
+@view
+@internal
+def _value(key: bytes32, i: uint256, pending: bool, level: uint256) -> uint256:
     """
     @dev The word to apply: the guardian's value while pending, else the
          approved one; under stress the tighter of that and the approved
          value moved `level` x per_level (clamped to the hard limits).
     """
     a: uint256 = self.approved[key][i]
-    base: uint256 = a
-    if pending:
-        base = self.guarded[key][i]
+    base: uint256 = self._guarded(key, i, pending, a)
+    if level == 0:
+        return base
     sh: Shift = self.shifts[key][i]
-    level: uint256 = self.stress_level
-    if level == 0 or sh.per_level == 0:
+    if sh.per_level == 0:
         return base
     move: uint256 = level * sh.per_level
     b: Bound = self.bounds[key][i]
@@ -602,9 +616,10 @@ def _reapply(key: bytes32):
     """
     s: Setter = self.setters[key]
     pending: bool = s.expires != 0
+    level: uint256 = self.stress_level
     words: uint256[MAX_WORDS] = empty(uint256[MAX_WORDS])
     for i: uint256 in range(s.words, bound=MAX_WORDS):
-        words[i] = self._value(key, i, pending)
+        words[i] = self._value(key, i, pending, level)
         self.current[key][i] = words[i]
     self._apply(s.target, concat(s.selector, slice(abi_encode(words), 0, 32 * s.words)))
 

@@ -3,7 +3,8 @@
 The whole protocol (margin, Dutch liquidation, a fund) handed to the governor
 (`dsi.governance.govern`), then: a timelock `schedule`, the `execute` of a risk update through `set_risk` (a 2-word setter and the
 14-word Dutch auction setter; each includes the timelock's bookkeeping and the target's own
-setter), a wiring `execute`, the guardian's `tighten` and an anyone's `lapse`.
+setter), a wiring `execute`, the guardian's `tighten` and an anyone's `lapse`; the stress
+monitor's `poke` calm and with level changes.
 """
 
 from __future__ import annotations
@@ -48,4 +49,38 @@ def measure(project, accounts, chain) -> list[dict]:
     receipt = p.governor.lapse(p.model.address, call_data(p.model, "set_standard_params", [0, 0, 0, 0])[:4],
                                sender=p.keeper)
     rows.append(node_row("governance lapse (model.set_standard_params)", exec_gas_tx(receipt)))
+    rows += monitor_rows(p, chain)
+    return rows
+
+
+def monitor_rows(p, chain) -> list[dict]:
+    """The stress monitor's `poke`: calm (no level change), and a level change that re-applies the
+    four stressed setters through the governor (and, at the top level, the two switches)."""
+    wad = 10**18
+    for _ in range(31):  # half an hour of TWAP at 3,000, then a fresh print
+        chain.mine(deltatime=60)
+        p.twap.update(sender=p.keeper)
+    p.feed.submit(3_000 * wad, sender=p.reporter)
+    p.oracle.poke(sender=p.keeper)
+    expiry = chain.blocks.head.timestamp + 30 * DAY
+    p.series.list_series(2_700 * wad, expiry, False, False, sender=p.deployer)
+    p.vol_feed.push(expiry, 10**16, 8 * 10**16, -3 * 10**17, 0, 2 * 10**17, sender=p.reporter)
+
+    def poke(price):
+        chain.mine(deltatime=60)
+        p.twap.update(sender=p.keeper)
+        p.feed.submit(int(price * wad), sender=p.reporter)
+        p.oracle.poke(sender=p.keeper)
+        return p.monitor.poke(sender=p.keeper)
+
+    rows = []
+    poke(3_000)  # seeds the trailing levels
+    rows.append(node_row("monitor poke, calm (5 indicators, no level change)", exec_gas_tx(poke(3_000))))
+    receipt = poke(3_270)
+    assert p.monitor.level() == 2, p.monitor.level()
+    rows.append(node_row("monitor poke, level 0 -> 2 (4 stressed setters re-applied)", exec_gas_tx(receipt)))
+    p.vol_feed.push(expiry, 4 * 10**16, 32 * 10**16, -3 * 10**17, 0, 2 * 10**17, sender=p.reporter)  # ATM vol x2
+    receipt = poke(3_270)
+    assert p.monitor.level() == 3 and p.engine.safe_mode()
+    rows.append(node_row("monitor poke, level 2 -> 3 (+ safe mode, frozen listing)", exec_gas_tx(receipt)))
     return rows

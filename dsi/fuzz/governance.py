@@ -12,11 +12,15 @@ and the market's actions:
   in its safer direction within limits and step;
 - anyone lapses an expired tightening;
 - the deployer key, the attacker and the guardian call privileged functions directly: every
-  such call reverts.
+  such call reverts;
+- the keeper pokes the stress monitor: its level follows the machine's market, oracle faults and
+  book (up at once, down one level at a time), and every stressed word must then be the
+  reference composition (`dsi.reference.stress.stressed_value`) of the approved value, the
+  guardian's pending one and the level.
 
 Invariants: the governor's record equals every contract's getters; each word's approved value
 lies in its hard limits and its changes never sum past the cap over any window; the applied
-value is the approved one or on its safer side (the guardian only tightens).
+value is the approved one or on its safer side (the guardian and the monitor only tighten).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from hypothesis.stateful import invariant, precondition, rule
 
 from dsi.governance import DELAY, DOWN, FIXED, UP, Council, call_data, risk_setters
 from dsi.reference.governor import WordBound, max_window_drift
+from dsi.reference.stress import stressed_value
 
 MAX_UINT = 2**256 - 1
 NOT_OWNER = "ownable: caller is not the owner"
@@ -46,9 +51,20 @@ class GovernanceRules:
             key = p.governor.key(contract.address, call_data(contract, method, words)[:4])
             bounds = [tuple(p.governor.bounds(key, i)) for i in range(len(words))]
             refs = [WordBound(value=w, lo=b[0], hi=b[1], step=b[2], cap=b[3], window=b[4]) for w, b in zip(words, bounds)]
+            shifts = [tuple(p.governor.shifts(key, i)) for i in range(len(words))]
             self.setters.append({"name": name, "method": method, "contract": contract, "key": key, "bounds": bounds,
-                                 "refs": refs, "current": list(words), "expires": 0})
+                                 "refs": refs, "current": list(words), "expires": 0, "guard": None,
+                                 "shifts": shifts})
         self.queued = []  # (setter, words, payload, salt, ready)
+        self.stress_level = p.governor.stress_level()
+
+    def _recompute(self, s):
+        """The applied words the governor must hold (`dsi.reference.stress.stressed_value`): the
+        guardian's words while pending, else the approved ones, tightened by the stress level."""
+        approved = [r.value for r in s["refs"]]
+        base = s["guard"] if s["guard"] is not None else approved
+        s["current"] = [stressed_value(a, b, self.stress_level, per, tighter, bound[0], bound[1])
+                        for a, b, (per, tighter), bound in zip(approved, base, s["shifts"], s["bounds"])]
 
     def _gcount(self, rule_name: str):
         self._gstats.rules[rule_name] += 1
@@ -57,7 +73,7 @@ class GovernanceRules:
     @staticmethod
     def _move(value: int, step: int, factor: float) -> int:
         unit = step if step < MAX_UINT // 4 else max(value // 4, 1)
-        return max(0, value + int(factor * unit))
+        return min(MAX_UINT, max(0, value + int(factor * unit)))
 
     # --- the council and the timelock ---------------------------------------------------------
 
@@ -106,7 +122,8 @@ class GovernanceRules:
             t = self.chain.timestamp
             for ref, v in zip(s["refs"], words):
                 ref.apply(t, v)
-            s["current"], s["expires"] = list(words), 0
+            s["guard"], s["expires"] = None, 0
+            self._recompute(s)
 
     # --- the guardian -------------------------------------------------------------------------
 
@@ -115,9 +132,11 @@ class GovernanceRules:
         self._gcount("governance.tighten")
         s = self.setters[pick % len(self.setters)]
         i = word % len(s["refs"])
-        words = list(s["current"])
+        approved = [r.value for r in s["refs"]]
+        base = list(s["guard"] if s["guard"] is not None else approved)  # the guardian's own (not stressed)
+        words = list(base)
         words[i] = self._move(words[i], s["bounds"][i][2], factor)
-        expected = _guardian_verdict(s["bounds"], s["current"], [r.value for r in s["refs"]], words)
+        expected = _guardian_verdict(s["bounds"], base, approved, words)
         ok, why = self.chain.attempt(self.p.governor.tighten, s["contract"].address,
                                      call_data(s["contract"], s["method"], words), sender=self.p.guardian)
         note(f"guardian {s['name']}.{s['method']} word {i} -> {words[i]}: {'ok' if ok else why} (reference {expected})")
@@ -127,8 +146,9 @@ class GovernanceRules:
         if not ok:
             assert why in self._target_reasons, f"undocumented revert {why!r}"
             return
-        s["current"] = words
+        s["guard"] = words
         s["expires"] = self.chain.timestamp + self.p.governor.GUARDIAN_TTL()
+        self._recompute(s)
 
     @rule(pick=st.integers(0, 63))
     def anyone_lapses(self, pick):
@@ -143,7 +163,32 @@ class GovernanceRules:
             assert not ok and why == "governor: not expired", why
         else:
             assert ok, why
-            s["current"], s["expires"] = [r.value for r in s["refs"]], 0
+            s["guard"], s["expires"] = None, 0
+            self._recompute(s)
+
+    # --- the stress monitor -------------------------------------------------------------------
+
+    @rule()
+    def keeper_pokes_the_monitor(self):
+        """Anyone pokes the stress monitor: its level moves by its indicators (the machine's
+        market, oracle faults and book), and every stressed setter must then hold exactly the
+        reference composition (checked by `governor_record_matches_the_contracts`)."""
+        self._gcount("governance.poke")
+        p = self.p
+        if "monitor" not in p.extra:
+            return
+        before = self.stress_level
+        p.monitor.poke(sender=p.keeper)
+        self.stress_level = p.monitor.level()
+        assert p.governor.stress_level() == self.stress_level
+        assert self.stress_level <= 3
+        if self.stress_level < before:
+            assert self.stress_level == before - 1, "the monitor relaxes one level at a time"
+        note(f"monitor poked: level {before} -> {self.stress_level}")
+        if self.stress_level != before:
+            self._gstats.rules[f"governance.level_{self.stress_level}"] += 1
+            for s in self.setters:
+                self._recompute(s)
 
     # --- keys that own nothing ----------------------------------------------------------------
 
@@ -188,8 +233,8 @@ class GovernanceRules:
     def guardian_only_tightened(self):
         self._gstats.invariants["guardian_only_tightened"] += 1
         for s in self.setters:
-            for ref, cur, b in zip(s["refs"], s["current"], s["bounds"]):
-                tighter = b[5]
+            for ref, cur, b, (per, stress_dir) in zip(s["refs"], s["current"], s["bounds"], s["shifts"]):
+                tighter = b[5] if b[5] != FIXED or per == 0 else stress_dir  # the monitor's own direction
                 assert (cur == ref.value if tighter == FIXED else cur >= ref.value if tighter == UP
                         else cur <= ref.value), (s["name"], s["method"], cur, ref.value)
 

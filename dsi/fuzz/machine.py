@@ -44,6 +44,9 @@ ENGINE_REASONS = {
     "erc20: transfer amount exceeds balance",
     # settle_position: a third party may not settle a custody long while its pool is underfunded
     "margin: series underfunded",
+    # the stress monitor's top level (and the guardian's switch): risk-increasing actions refused;
+    # its lower levels lower the open-interest cap
+    "margin: safe mode: risk-reducing only", "margin: open interest cap",
 }
 VAULT_REASONS = {
     "vault: expired", "vault: below min size", "vault: series exhausted", "vault: zero shares",
@@ -150,7 +153,7 @@ class ProtocolMachine(GovernanceRules, RuleBasedStateMachine):
         self.economic_roles = ("writer", "buyer", "attacker", "keeper")
         # The governor's rules (dsi.fuzz.governance): the council, the guardian, keys that own nothing.
         self._governance_init(STATS, _documented_reasons("margin", "oracle", "series", "twap", "vol", "riskarrays",
-                                                         "liquidation", "fund", "pool", "flash"))
+                                                         "liquidation", "fund", "pool", "flash", "monitor"))
         self.econ_before = None
         self.fund_before = 0.0
         self.step_liquidators: dict[str, set | None] = {}
@@ -392,6 +395,7 @@ class ProtocolMachine(GovernanceRules, RuleBasedStateMachine):
         self.chain.mine(deltatime=12)
         self.p.twap.update(sender=self.p.keeper)
         self.p.oracle.poke(sender=self.p.keeper)
+        self.keeper_pokes_the_monitor()  # as the lab's keeper: the monitor, then liquidations
         self.liquidators_sweep("keeper", WAD // 2, 0)  # the keeper bot reacts in the next block
 
     @rule(seconds=st.sampled_from([12, 60, 600, 3_601, 6 * 3_600]))

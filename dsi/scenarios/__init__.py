@@ -92,6 +92,9 @@ class Context:
     # mechanisms whose runs of an "ape" scenario use the real node; the others run the same
     # scenario in process (`ape run stress` keeps the node for the deployment's own mechanism)
     real_node: tuple = ("none", "dutch", "fixed", "dynamic")
+    # None: the world as the scenario builds it; "off" / "on": governed, without / with the stress
+    # monitor (the scenarios that support it: the replays, Black Thursday, the Monte Carlo)
+    governance: str | None = None
 
     def backend_for(self, scenario: "Scenario") -> str:
         if scenario.backend == "ape" and self.mechanism not in self.real_node:

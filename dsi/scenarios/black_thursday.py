@@ -42,7 +42,7 @@ def run(ctx, name: str = "black_thursday", backend_kind: str = "ape", gaps=(0.80
         leverage: float = 1.2, tail_min: int = 30, hold: int = 5) -> Result:
     backend = ctx.make_backend(backend_kind)
     params = dataclasses.replace(ctx.params, spot=3_000.0)
-    world = build_world(backend, params, ctx.mechanism, book=BOOK, leverage=leverage)
+    world = build_world(backend, params, ctx.mechanism, book=BOOK, leverage=leverage, governance=ctx.governance)
     gas0 = backend.chain.gas_used()
     prices, gap_steps, price = [3_000.0], [], 3_000.0
     for gap in gaps:

@@ -49,6 +49,8 @@ class PokeOnlyKeeper:
         p = self.protocol
         p.twap.update(sender=p.keeper)
         p.oracle.poke(sender=p.keeper)
+        if "monitor" in p.extra:  # the stress monitor, after the oracle and before any liquidation
+            p.monitor.poke(sender=p.keeper)
         return []
 
 

@@ -74,14 +74,15 @@ def paths(m: MertonParams, s0: float, steps: int, n: int, seed: int) -> np.ndarr
     return s0 * np.exp(np.hstack([np.zeros((n, 1)), log]))
 
 
-def run(ctx, name: str, backend_kind: str, n_paths: int = 16, steps: int = 96) -> Result:
+def run(ctx, name: str, backend_kind: str, n_paths: int = 16, steps: int = 96, jumps: bool = True) -> Result:
+    """`jumps=False`: the diffusion alone (a calm market at 80% vol), the lab's calm baseline."""
     if ctx.quick:
         n_paths, steps = 4, 24
-    m = calibrate_jumps(ctx.data)
+    m = calibrate_jumps(ctx.data) if jumps else MertonParams()
     s0 = ctx.params.spot
     prices = paths(m, s0, steps, n_paths, ctx.seed)
     backend = ctx.make_backend(backend_kind)
-    world = build_world(backend, ctx.params, ctx.mechanism)
+    world = build_world(backend, ctx.params, ctx.mechanism, governance=ctx.governance)
     open_probe(world)
     chain = backend.chain
     start = chain.snapshot()
@@ -127,6 +128,9 @@ def run(ctx, name: str, backend_kind: str, n_paths: int = 16, steps: int = 96) -
         "liquidations": sum(takes), "paths_with_bad_debt": sum(b > 0 for b in bad_debts),
         "fund_balance_usd": None, "attacker_pnl_usd": None,
         "gas_used": chain.gas_used() - gas0,
+        "mean_initial_usd": float(np.mean([s["initial_usd"] for st in all_steps for s in st])),
+        "stressed_share": float(np.mean([(s["stress_level"] or 0) > 0 for st in all_steps for s in st])),
+        "max_stress_level": max((s["stress_level"] or 0) for st in all_steps for s in st),
     }
     r.series = {"paths": prices[: min(n_paths, 48)].tolist(), "end_deficits": ends, "worst_deficits": worsts,
                 "bad_debts": bad_debts, "fund_drawdowns": fund_drawdowns if ctx.mechanism != "none" else [],

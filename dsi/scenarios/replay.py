@@ -82,7 +82,8 @@ def run(ctx, name: str, backend_kind: str, file: str, start: str, end: str) -> R
     vol = data.dvol(start[:10], folder=ctx.data) or NO_DVOL_VOL
     params = dataclasses.replace(ctx.params, spot=closes[0])
     backend = ctx.make_backend(backend_kind)
-    world = build_world(backend, params, ctx.mechanism, book=STANDARD_BOOK + FRONTIER_BOOK, atm_vol=vol)
+    world = build_world(backend, params, ctx.mechanism, book=STANDARD_BOOK + FRONTIER_BOOK, atm_vol=vol,
+                        governance=ctx.governance)
     capital = {mode: sum(p_margin(world, a.sub).initial for a in FRONTIER_BOOK if _mode_name(a.mode) == mode) / WAD
                for mode in FRONTIER_MODES}
     open_probe(world)

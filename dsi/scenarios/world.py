@@ -65,7 +65,15 @@ class World:
 
 
 def build_world(backend, params, mechanism: str = "none", book=STANDARD_BOOK, leverage: float = 1.25,
-                atm_vol: float = 0.8, tenor_days: int = 30, history_s: int = 1_800, reserve: tuple | None = None) -> World:
+                atm_vol: float = 0.8, tenor_days: int = 30, history_s: int = 1_800, reserve: tuple | None = None,
+                governance: str | None = None) -> World:
+    """The world (above). `governance`: None leaves the deployer owning the contracts (scenarios
+    that re-parameterise mid-run); "off" hands them to the timelock and the risk governor once
+    the book is built (`dsi.governance.govern`, no stress monitor); "on" does the same with the
+    stress monitor, which the keeper slot then pokes every block (after the oracle, before any
+    liquidation). "off" and "on" differ only by the monitor: the lab's on/off table."""
+    if governance not in (None, "off", "on"):
+        raise ValueError(f"build_world: governance {governance!r}: None, 'off' or 'on'")
     chain = backend.chain
     p = deploy_margin(backend.project, deploy(backend.project, backend.accounts, params))
     spot = params.spot
@@ -90,6 +98,10 @@ def build_world(backend, params, mechanism: str = "none", book=STANDARD_BOOK, le
     world.book = build(p, series, book, leverage)
     for a in world.book:
         keeper.watch(p.writer, a.sub)
+    if governance is not None:
+        from dsi.governance import govern
+
+        govern(backend.project, p, monitor=governance == "on")
     return world
 
 

@@ -27,7 +27,7 @@ def _invariants(machine):
 def test_the_fuzz_world_is_governed(machine):
     p = machine.p
     assert p.engine.owner() == p.governor.address
-    assert len(machine.setters) == 15  # dutch: every risk setter incl. the fund's and the mechanism's
+    assert len(machine.setters) == 17  # dutch: every risk setter incl. the fund's, the mechanism's and the monitor's two
     _invariants(machine)
 
 
@@ -71,3 +71,31 @@ def test_guardian_rules_tighten_refuse_and_lapse(machine):
 def test_no_key_calls_a_privileged_function(machine, who):
     for pick in range(12):
         machine.keys_call_privileged_functions(who=who, pick=pick)
+
+
+def test_the_monitor_tightens_on_a_crash_relaxes_after_and_the_record_holds(machine):
+    """A 30% fall: the keeper's poke raises the stress level and every stressed word is the
+    reference composition; the guardian tightens on top; then a calm market: the level falls one
+    step per cooldown back to 0 and the words are the approved ones again."""
+    p = machine.p
+    machine.keeper_pokes_the_monitor()  # seeds the trailing levels
+    assert machine.stress_level == 0
+    machine.market_moves(-0.30)
+    assert machine.stress_level >= 1
+    _invariants(machine)
+    s = machine.setters[_setter(machine, "model", "set_standard_params")]
+    assert s["current"][0] > s["refs"][0].value and s["current"][2] > s["refs"][2].value  # im.a, mm.a up
+    machine.guardian_tightens(pick=_setter(machine, "model", "set_standard_params"), word=0, factor=1.0)
+    _invariants(machine)
+    seen = [machine.stress_level]
+    for _ in range(60):
+        machine.time_passes(3_601)
+        machine.reporters_refresh()
+        machine.keeper_pokes_the_monitor()
+        _invariants(machine)
+        seen.append(machine.stress_level)
+        if machine.stress_level == 0:
+            break
+    assert machine.stress_level == 0
+    assert all(b in (a, a - 1) for a, b in zip(seen, seen[1:]))
+    assert p.governor.stress_level() == 0
