@@ -14,7 +14,7 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.cache/ape
 # (no download from GitHub, which these machines cannot reach).
 export VVM_BINARY_PATH := $(CURDIR)/.cache/vvm
 
-.PHONY: test stress bench bench-settlement fuzz compile setup clean
+.PHONY: test stress bench bench-settlement fuzz compile setup clean monitor-table
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -63,6 +63,10 @@ fuzz: setup compile
 # The main job: the stress lab (scenarios -> stress-reports/<time>/report.md).
 stress: setup compile
 	$(APE) run stress
+
+# The stress monitor on and off, same runs (docs/governance.md): ~8 minutes on 2 cores.
+monitor-table: setup compile
+	$(PY) -m dsi.scenarios.monitor_table --jobs 2 --out reports/monitor.json
 
 clean:
 	rm -rf .build .cache reports/*.json
