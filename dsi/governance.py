@@ -146,16 +146,19 @@ def monitor_setters(monitor) -> list[tuple]:
     ]
 
 
-# The stress table: per registered setter, each word's move per stress level (on-chain units)
-# and its direction, level 3 = 3 moves (the governor clamps to hard limits). Initial margin and
-# the portfolio's initial factor rise by ~17% / 8% per level (new risk pays first); maintenance
-# by 10% / 5% per level (accounts deleverage before the crash deepens, in steps small enough
-# that no level change alone liquidates a healthy account by much); the OI cap falls by a
-# quarter per level; the liquidation penalty or starting discount rises by one point per level
-# (keepers clear sooner). Words not listed are not moved.
+# The stress table: per registered setter, each word's (move per stress level, direction, first
+# level that moves it), on-chain units; the governor clamps to hard limits. Initial margin and
+# the portfolio's initial factor rise from level 1, by ~17% / 8% per level (new risk pays
+# first); maintenance only from level 2, which only the market indicators reach (vol, price
+# velocity, a persistent oracle fault; the book indicators any writer can move stop at level
+# 1), by ~13% / 15% of mm.a / mm.b per level: accounts deleverage before the crash deepens, in
+# steps small enough that no level change alone liquidates a healthy account by much. The OI
+# cap falls by a quarter per level; the liquidation penalty or starting discount rises by one
+# point per level (keepers clear sooner). Words not listed are not moved.
 STRESS_TABLE = {
-    ("model", "set_standard_params"): [(WAD // 40, UP), (WAD // 50, UP), (75 * WAD // 10_000, UP), (WAD // 200, UP)],
-    ("model", "set_portfolio_factors"): [(WAD // 10, UP), (WAD // 20, UP), (0, FIXED)],
+    ("model", "set_standard_params"): [(WAD // 40, UP, 1), (WAD // 50, UP, 1), (WAD // 100, UP, 2),
+                                       (75 * WAD // 10_000, UP, 2)],
+    ("model", "set_portfolio_factors"): [(WAD // 10, UP, 1), (75 * WAD // 1_000, UP, 2), (0, FIXED, 1)],
     ("engine", "set_open_interest_cap"): ["cap/4"],
 }
 LIQUIDATOR_STRESS = {"fixed": "penalty", "dynamic": "base", "dutch": "start_discount"}  # + 1 point per level
@@ -168,14 +171,15 @@ def stress_shifts(protocol) -> list[tuple]:
     out = []
     for (name, method), shifts in STRESS_TABLE.items():
         if shifts == ["cap/4"]:
-            shifts = [(max(p.engine.open_interest_cap() // 4, 1), DOWN)]
+            shifts = [(max(p.engine.open_interest_cap() // 4, 1), DOWN, 1)]
         out.append((name, method, shifts))
     if "liquidator" in p.extra:
         from dsi.protocol import MECHANISM_PARAMS
 
         names = MECHANISM_PARAMS[p.mechanism]
         moved = LIQUIDATOR_STRESS[p.mechanism]
-        out.append(("liquidator", "set_parameters", [(WAD // 100, UP) if n == moved else (0, FIXED) for n in names]))
+        out.append(("liquidator", "set_parameters",
+                    [(WAD // 100, UP, 1) if n == moved else (0, FIXED, 1) for n in names]))
     return out
 
 

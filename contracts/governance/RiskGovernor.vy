@@ -32,8 +32,8 @@
           can then `lapse` / `switch_off`, restoring the approved values.
           The guardian also holds the timelock's canceller role.
         - the stress monitor (`StressMonitor`): `stress(level)` moves each
-          word registered with `register_stress` by `level` x its per-level
-          shift from the APPROVED value, only in its tighter direction and
+          word registered with `register_stress` by its per-level shift for
+          each level from the word's first level on, from the APPROVED value, only in its tighter direction and
           within hard limits, and turns the switches registered for that
           level on (safe mode at the top). Level 0 restores the approved
           values (or the guardian's, while pending): the monitor relaxes by
@@ -74,8 +74,9 @@ struct Bound:
 
 
 struct Shift:
-    per_level: uint256  # the monitor's move per stress level (0: not moved)
+    per_level: uint256  # the monitor's move per stress level from `from_level` on (0: not moved)
     tighter: uint256  # UP or DOWN; the guardian's direction where it has one
+    from_level: uint256  # the first level that moves it (1..MAX_LEVEL)
 
 
 struct Update:
@@ -234,9 +235,9 @@ def register_stress(target: address, selector: bytes4, shifts_: DynArray[Shift, 
     """
     @notice The deployer before `seal`, the timelock after: the monitor may
             move the words of the registered setter (`target`, `selector`),
-            `level` x `per_level` from the approved value in `tighter`'s
-            direction. Where the guardian has a direction it must agree.
-            Once per setter.
+            (level - from_level + 1) x `per_level` from the approved value
+            in `tighter`'s direction once level >= from_level. Where the
+            guardian has a direction it must agree. Once per setter.
     """
     self._only_registrar()
     key: bytes32 = self._key(target, selector)
@@ -249,6 +250,7 @@ def register_stress(target: address, selector: bytes4, shifts_: DynArray[Shift, 
         g: uint256 = self.bounds[key][i].tighter
         if sh.per_level != 0:
             assert sh.tighter == UP or sh.tighter == DOWN, "governor: bad shift"
+            assert sh.from_level >= 1 and sh.from_level <= MAX_LEVEL, "governor: bad shift"
             assert g == FIXED or g == sh.tighter, "governor: shift against the guardian's direction"
         self.shifts[key][i] = sh
     self.stressed.append(key)
@@ -600,9 +602,9 @@ def _value(key: bytes32, i: uint256, pending: bool, level: uint256) -> uint256:
     if level == 0:
         return base
     sh: Shift = self.shifts[key][i]
-    if sh.per_level == 0:
+    if sh.per_level == 0 or level < sh.from_level:
         return base
-    move: uint256 = level * sh.per_level
+    move: uint256 = (level + 1 - sh.from_level) * sh.per_level
     b: Bound = self.bounds[key][i]
     if sh.tighter == UP:
         return max(base, min(a + min(move, b.hi - a), b.hi))

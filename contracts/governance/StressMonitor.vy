@@ -18,8 +18,10 @@
           (an EMA with time constant `price_tau`);
         2 COVERAGE: the insurance fund's capital over open-interest notional
           (`InsuranceFund.coverage_of_open_interest`), lower is worse;
-        3 ORACLE: seconds since the protocol oracle was FRESH and the vol
-          index readable (0 while both are);
+        3 ORACLE: seconds since the first poke that found the protocol oracle
+          not FRESH or the vol index unreadable (0 while both are); sparse
+          pokes understate it, never overstate it, so a one-block pool pump
+          that turns the oracle DEVIANT cannot raise the level by itself;
         4 UTILISATION: short option units in the engine over `oi_capacity`.
 
         The level rises at once to the highest level any indicator enters.
@@ -92,7 +94,7 @@ level: public(uint256)
 calm_since: public(uint256)  # the last time an indicator held the level (or it changed)
 vol_ema: public(uint256)
 price_ema: public(uint256)
-fresh_at: public(uint256)  # the last poke that saw the oracle FRESH and the vol index readable
+unfresh_since: public(uint256)  # the first poke that saw the oracle not FRESH or no vol index (0: fresh)
 poked_at: public(uint256)
 
 
@@ -130,9 +132,11 @@ def __init__(governor_: IGovernor, oracle_: IOracle, vol_feed_: address, fund_: 
     self.thresholds = [
         [125 * 10 ** 16, 150 * 10 ** 16, 200 * 10 ** 16],  # VOL: x1.25, x1.5, x2 its trailing level
         [4 * 10 ** 16, 8 * 10 ** 16, 15 * 10 ** 16],  # VELOCITY: 4%, 8%, 15% off its trailing level
-        [5 * 10 ** 16, 3 * 10 ** 16, 10 ** 16],  # COVERAGE: fund below 5%, 3%, 1% of OI notional
-        [1, 3_600, max_value(uint256)],  # ORACLE: not fresh; for an hour; (never alone safe mode)
-        [8 * 10 ** 17, 9 * 10 ** 17, c.WAD],  # UTILISATION: 80%, 90%, 100%
+        # Book indicators, which any writer with capital moves: level 1 only (new risk pays more),
+        # never the levels that raise maintenance (an attacker must not push others under).
+        [5 * 10 ** 16, 0, 0],  # COVERAGE: fund below 5% of OI notional
+        [300, 3_600, max_value(uint256)],  # ORACLE: not fresh for 5 minutes; for an hour; (never alone safe mode)
+        [8 * 10 ** 17, max_value(uint256), max_value(uint256)],  # UTILISATION: 80%
     ]
     self.vol_tenor = 30 * 86_400
     self.vol_tau = 7 * 86_400
@@ -253,8 +257,10 @@ def _read(dt: uint256) -> Readings:
         self.vol_ema = stress._ema(self.vol_ema, s.vol, dt, self.vol_tau)
     if s.price != 0:
         self.price_ema = stress._ema(self.price_ema, s.price, dt, self.price_tau)
-    if (s.status == STATUS_FRESH and s.vol_ok) or self.fresh_at == 0:
-        self.fresh_at = block.timestamp
+    if s.status == STATUS_FRESH and s.vol_ok:
+        self.unfresh_since = 0
+    elif self.unfresh_since == 0:
+        self.unfresh_since = block.timestamp
     return r
 
 
@@ -269,8 +275,8 @@ def _evaluate(s: Sources) -> Readings:
         diff: uint256 = s.price - ema if s.price > ema else ema - s.price
         r.values[VELOCITY] = stress._ratio_up(diff, ema)
     r.values[COVERAGE] = staticcall fund.coverage_of_open_interest()
-    if not (s.status == STATUS_FRESH and s.vol_ok) and self.fresh_at != 0:
-        r.values[ORACLE] = max(block.timestamp - self.fresh_at, 1)
+    if not (s.status == STATUS_FRESH and s.vol_ok) and self.unfresh_since != 0:
+        r.values[ORACLE] = block.timestamp - self.unfresh_since
     r.values[UTILISATION] = stress._ratio_up(staticcall engine.total_short_units(), self.oi_capacity)
     h: uint256 = self.hysteresis
     for i: uint256 in range(INDICATORS):

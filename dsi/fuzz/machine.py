@@ -732,7 +732,8 @@ class ProtocolMachine(GovernanceRules, RuleBasedStateMachine):
         for ratio in (0.8, 1.0, 1.2):
             strike = int(spot * ratio) // (50 * WAD) * (50 * WAD)
             for is_call in (True, False):
-                ok, _ = self._call("list_series", {"series: strike out of band", "series: oracle not fresh"},
+                ok, _ = self._call("list_series", {"series: strike out of band", "series: oracle not fresh",
+                                                          "series: not lister"},
                                    p.series.list_series, strike, expiry, is_call, False, sender=p.deployer)
                 if ok:
                     sid = p.series.find_series(strike, expiry, is_call, False)

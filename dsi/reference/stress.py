@@ -19,9 +19,9 @@ UP, DOWN = 1, 2
 DEFAULT_THRESHOLDS = (
     (125 * 10**16, 150 * 10**16, 200 * 10**16),
     (4 * 10**16, 8 * 10**16, 15 * 10**16),
-    (5 * 10**16, 3 * 10**16, 10**16),
-    (1, 3_600, MAX_UINT),
-    (8 * 10**17, 9 * 10**17, WAD),
+    (5 * 10**16, 0, 0),
+    (300, 3_600, MAX_UINT),
+    (8 * 10**17, MAX_UINT, MAX_UINT),
 )
 
 
@@ -84,7 +84,7 @@ class Monitor:
     calm_since: int = 0
     vol_ema: int = 0
     price_ema: int = 0
-    fresh_at: int = 0
+    unfresh_since: int = 0
     poked_at: int = 0
     changes: list = field(default_factory=list)  # (time, level)
 
@@ -96,8 +96,8 @@ class Monitor:
         if s.price and self.price_ema:
             values[VELOCITY] = ratio_up(abs(s.price - self.price_ema), self.price_ema)
         values[COVERAGE] = s.coverage
-        if not (s.fresh and s.vol is not None) and self.fresh_at:
-            values[ORACLE] = max(now - self.fresh_at, 1)
+        if not (s.fresh and s.vol is not None) and self.unfresh_since:
+            values[ORACLE] = now - self.unfresh_since
         values[UTILISATION] = ratio_up(s.short_units, self.oi_capacity)
         enter = max(level_of(values[i], self.thresholds[i], i != COVERAGE, self.hysteresis, True) for i in range(5))
         hold = max(level_of(values[i], self.thresholds[i], i != COVERAGE, self.hysteresis, False) for i in range(5))
@@ -110,8 +110,10 @@ class Monitor:
             self.vol_ema = ema(self.vol_ema, s.vol, dt, self.vol_tau)
         if s.price:
             self.price_ema = ema(self.price_ema, s.price, dt, self.price_tau)
-        if (s.fresh and s.vol is not None) or self.fresh_at == 0:
-            self.fresh_at = now
+        if s.fresh and s.vol is not None:
+            self.unfresh_since = 0
+        elif self.unfresh_since == 0:
+            self.unfresh_since = now
         prev = self.level
         if enter > prev:
             self.level = enter
@@ -132,12 +134,14 @@ class Monitor:
         return self.level * self.cooldown
 
 
-def stressed_value(approved: int, base: int, level: int, per_level: int, tighter: int, lo: int, hi: int) -> int:
+def stressed_value(approved: int, base: int, level: int, per_level: int, tighter: int, lo: int, hi: int,
+                   from_level: int = 1) -> int:
     """`RiskGovernor._value`: the tighter of `base` (the guardian's value while pending, else
-    the approved one) and the approved value moved level x per_level, clamped to [lo, hi]."""
-    if level == 0 or per_level == 0:
+    the approved one) and the approved value moved (level - from_level + 1) x per_level once
+    level >= from_level, clamped to [lo, hi]."""
+    if level == 0 or per_level == 0 or level < from_level:
         return base
-    move = level * per_level
+    move = (level + 1 - from_level) * per_level
     if tighter == UP:
         return max(base, min(approved + min(move, hi - approved), hi))
     return min(base, approved - min(move, approved - lo))
