@@ -64,7 +64,7 @@ fuzz: setup compile
 stress: setup compile
 	$(APE) run stress
 
-# The stress monitor on and off, same runs (docs/governance.md): ~8 minutes on 2 cores.
+# The stress monitor on and off, same runs (docs/governance.md): ~6 minutes on 2 cores.
 monitor-table: setup compile
 	$(PY) -m dsi.scenarios.monitor_table --jobs 2 --out reports/monitor.json
 
