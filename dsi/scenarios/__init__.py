@@ -292,6 +292,21 @@ register(Scenario(
     ("the one-block rug takes 0 USD", "everything queued was announced, pending the delay, and cancelled",
      "the governor refuses the loosest haircuts"),
     "owner_key", backend="revm", weight=0.5))
+register(Scenario(
+    "governance_flash_loan", "Governance flash loan (Beanstalk, April 2022: ~1B USD flash-borrowed into votes, 182M "
+    "USD lost): the attacker's contract borrows the flash lender's whole USD balance and, holding it, queues a "
+    "proposal, executes it, grants itself the proposer role, calls the governor's and the monitor's privileged "
+    "paths and the fund; then makes the same calls without the loan.",
+    ("every governance call fails while holding the loan", "the loan buys nothing: every outcome is the same without it",
+     "nothing queued, the governor's record and the protocol's holdings unchanged", "the attacker is out the flash fee"),
+    "governance_attacks", backend="revm", kwargs={"attack": "governance_flash_loan"}, weight=0.5))
+register(Scenario(
+    "guardian_abuse", "Guardian abuse: the attacker holds the guardian key and tries to loosen (a fixed word, a word "
+    "against its direction), to over-tighten (two steps, a ratchet), to move funds (the governor's execute, the fund, "
+    "the lender, the timelock), to take the other roles, and switches safe mode on.",
+    ("the guardian never loosens and never moves funds", "one step of tightening, no ratchet, and it lapses by itself",
+     "safe mode from the guardian stops only risk-increasing actions"),
+    "governance_attacks", backend="revm", kwargs={"attack": "guardian_abuse"}, weight=0.5))
 
 STANDARD_SUITE = tuple(CATALOG)
 

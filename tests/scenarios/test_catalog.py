@@ -8,7 +8,7 @@ from dsi.scenarios import CATALOG, REPLAYS, STANDARD_SUITE, get, mechanisms
 
 RUNNABLE = ["black_thursday", "flash_pump", "twap_push", "frozen_feed", "bad_print", "monte_carlo", *REPLAYS,
             "gap_past_fund", "donate_self_liquidate", "dump_on_backstop", "settlement_push", "settle_order_grief",
-            "owner_key_compromised"]
+            "owner_key_compromised", "governance_flash_loan", "guardian_abuse"]
 NEED_MECHANISM = ["cascade", "gas_spike_dust"]
 
 
