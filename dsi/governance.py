@@ -154,12 +154,12 @@ def monitor_setters(monitor) -> list[tuple]:
 # 1), by ~13% / 15% of mm.a / mm.b per level: accounts deleverage before the crash deepens, in
 # steps small enough that no level change alone liquidates a healthy account by much. The OI
 # cap falls by a quarter per level; the liquidation penalty or starting discount rises by one
-# point per level (keepers clear sooner). Words not listed are not moved.
+# point per level (keepers clear sooner). Words not listed are not moved. The OI cap's and the
+# liquidator's shifts depend on the deployment (`stress_shifts`).
 STRESS_TABLE = {
     ("model", "set_standard_params"): [(WAD // 40, UP, 1), (WAD // 50, UP, 1), (WAD // 100, UP, 2),
                                        (75 * WAD // 10_000, UP, 2)],
     ("model", "set_portfolio_factors"): [(WAD // 10, UP, 1), (75 * WAD // 1_000, UP, 2), (0, FIXED, 1)],
-    ("engine", "set_open_interest_cap"): ["cap/4"],
 }
 LIQUIDATOR_STRESS = {"fixed": "penalty", "dynamic": "base", "dutch": "start_discount"}  # + 1 point per level
 SAFE_MODE_LEVEL = 3  # the monitor's top level: safe mode and frozen listing
@@ -168,11 +168,8 @@ SAFE_MODE_LEVEL = 3  # the monitor's top level: safe mode and frozen listing
 def stress_shifts(protocol) -> list[tuple]:
     """(contract attribute, setter, shifts) of every setter the monitor moves."""
     p = protocol
-    out = []
-    for (name, method), shifts in STRESS_TABLE.items():
-        if shifts == ["cap/4"]:
-            shifts = [(max(p.engine.open_interest_cap() // 4, 1), DOWN, 1)]
-        out.append((name, method, shifts))
+    out = [(name, method, shifts) for (name, method), shifts in STRESS_TABLE.items()]
+    out.append(("engine", "set_open_interest_cap", [(max(p.engine.open_interest_cap() // 4, 1), DOWN, 1)]))
     if "liquidator" in p.extra:
         from dsi.protocol import MECHANISM_PARAMS
 

@@ -33,9 +33,10 @@
           The guardian also holds the timelock's canceller role.
         - the stress monitor (`StressMonitor`): `stress(level)` moves each
           word registered with `register_stress` by its per-level shift for
-          each level from the word's first level on, from the APPROVED value, only in its tighter direction and
-          within hard limits, and turns the switches registered for that
-          level on (safe mode at the top). Level 0 restores the approved
+          each level from the word's first level on, from the APPROVED
+          value, only in its tighter direction and within hard limits, and
+          turns the switches registered for that level on (safe mode at the
+          top). Level 0 restores the approved
           values (or the guardian's, while pending): the monitor relaxes by
           itself, no manual reset. The word applied is the tighter of the
           monitor's and the guardian's (or approved) value, so neither path
@@ -594,8 +595,9 @@ def _guarded(key: bytes32, i: uint256, pending: bool, a: uint256) -> uint256:
 def _value(key: bytes32, i: uint256, pending: bool, level: uint256) -> uint256:
     """
     @dev The word to apply: the guardian's value while pending, else the
-         approved one; under stress the tighter of that and the approved
-         value moved `level` x per_level (clamped to the hard limits).
+         approved one; at a level >= the word's from_level, the tighter of
+         that and the approved value moved (level - from_level + 1) x
+         per_level, clamped to the hard limits.
     """
     a: uint256 = self.approved[key][i]
     base: uint256 = self._guarded(key, i, pending, a)
@@ -607,7 +609,7 @@ def _value(key: bytes32, i: uint256, pending: bool, level: uint256) -> uint256:
     move: uint256 = (level + 1 - sh.from_level) * sh.per_level
     b: Bound = self.bounds[key][i]
     if sh.tighter == UP:
-        return max(base, min(a + min(move, b.hi - a), b.hi))
+        return max(base, a + min(move, b.hi - a))
     return min(base, a - min(move, a - b.lo))
 
 

@@ -7,9 +7,9 @@
 @notice Reads indicators anyone can verify on chain and sets the risk
         governor's stress level (0 calm .. 3 safe mode) through the
         governor's own bounded path (`RiskGovernor.stress`: each registered
-        word moved level x its shift from the approved value, within hard
-        limits, only in its tighter direction; switches such as safe mode at
-        their level). Indicators, each against three thresholds (one per
+        word moved by its shift per level from its first level on, from the
+        approved value, within hard limits, only in its tighter direction;
+        switches such as safe mode at their level). Indicators, each against three thresholds (one per
         level):
 
         0 VOL: the 30-day ATM implied vol index (`VolFeed.atm_vol_index`)

@@ -35,6 +35,7 @@ from dsi.reference.governor import WordBound, max_window_drift
 from dsi.reference.stress import stressed_value
 
 MAX_UINT = 2**256 - 1
+NOT_OWNER = "ownable: caller is not the owner"
 
 
 def note(message: str) -> None:
@@ -43,7 +44,6 @@ def note(message: str) -> None:
         _hypothesis_note(message)
     except InvalidArgument:
         pass
-NOT_OWNER = "ownable: caller is not the owner"
 
 
 class GovernanceRules:

@@ -143,5 +143,5 @@ def stressed_value(approved: int, base: int, level: int, per_level: int, tighter
         return base
     move = (level + 1 - from_level) * per_level
     if tighter == UP:
-        return max(base, min(approved + min(move, hi - approved), hi))
+        return max(base, approved + min(move, hi - approved))
     return min(base, approved - min(move, approved - lo))

@@ -33,7 +33,7 @@ from dsi.scenarios import Result
 from dsi.scenarios.world import build_world
 
 WAD = 10**18
-NOT_OWNER = "ownable: caller is not the owner"
+RUG_SALT = b"\x42" * 32
 
 
 def _reason(output: bytes) -> str:
@@ -72,8 +72,7 @@ def _record(p) -> list:
 def _governance_calls(p, attacker: str) -> list[tuple[str, object, bytes]]:
     """(label, target, calldata) of every call that could buy governance power."""
     g, t = p.governor, p.timelock
-    rug = g.set_risk.encode_input(p.model.address, call_data(p.model, "set_haircuts", [0, 0]))
-    salt = b"\x42" * 32
+    rug, salt = _rug(p), RUG_SALT
     calls = [
         ("timelock.schedule(governor.set_risk(haircuts 0))", t, t.schedule.encode_input(
             g.address, 0, rug, b"\x00" * 32, salt, t.get_minimum_delay())),
@@ -136,7 +135,8 @@ def _flash_loan(ctx, name, backend, world) -> Result:
             f"{len(calls)} calls compared with and without {amount / 10**6:,.0f} USD borrowed; differing: "
             + (", ".join(same) if same else "none"))
     r.check("nothing queued, the governor's record and the protocol's holdings unchanged",
-            _record(p) == record and {**_holdings(p), "lender_usd": p.usd.balanceOf(p.lender) - fee} == held and not p.timelock.is_operation(_op_id(p, calls)),
+            _record(p) == record and {**_holdings(p), "lender_usd": p.usd.balanceOf(p.lender) - fee} == held and not p.timelock.is_operation(
+                p.timelock.hash_operation(p.governor.address, 0, _rug(p), b"\x00" * 32, RUG_SALT)),
             None, f"{len(record)} registered setters compared word by word; holdings {sorted(held)} (the lender's "
             "plus the fee)")
     r.check("the attacker is out the flash fee", abs(spent - fee / 10**6) < 1e-9, round(spent, 6),
@@ -146,10 +146,9 @@ def _flash_loan(ctx, name, backend, world) -> Result:
     return r
 
 
-def _op_id(p, calls) -> bytes:
-    g, t = p.governor, p.timelock
-    rug = g.set_risk.encode_input(p.model.address, call_data(p.model, "set_haircuts", [0, 0]))
-    return t.hash_operation(g.address, 0, rug, b"\x00" * 32, b"\x42" * 32)
+def _rug(p) -> bytes:
+    """The proposal the attacker would queue: the governor's `set_risk` of haircuts at 0."""
+    return p.governor.set_risk.encode_input(p.model.address, call_data(p.model, "set_haircuts", [0, 0]))
 
 
 def _outcomes(bot, n: int) -> list[tuple[bool, str]]:
