@@ -19,17 +19,18 @@ from pathlib import Path
 from dsi.governance import govern
 from dsi.protocol import MECHANISMS, ROLES, Params, deploy, deploy_liquidation, deploy_margin
 
-MANIFEST_VERSION = 4  # 2: risk arrays, the insurance fund and the liquidator; 3: the model, timelock and governor;
-# 4: the stress monitor
+MANIFEST_VERSION = 5  # 2: risk arrays, the insurance fund and the liquidator; 3: the model, timelock and governor;
+# 4: the stress monitor; 5: the attestation registry and the stress gate
 CONTRACTS = ("usd", "weth", "pool", "lender", "twap", "feed", "oracle", "pricer", "option_token", "series", "vault",
              "vol_feed", "calculator", "risk_arrays", "model", "engine", "insurance_fund", "liquidator", "timelock",
-             "governor", "monitor")
+             "governor", "monitor", "registry", "gate")
 CONTRACT_TYPES = {"usd": "CollateralToken", "weth": "CollateralToken", "pool": "SpotPool", "lender": "FlashLender",
                   "twap": "TwapOracle", "feed": "PriceFeed", "oracle": "ProtocolOracle", "pricer": "OptionPricer",
                   "option_token": "OptionToken", "series": "OptionSeries", "vault": "OptionsVault",
                   "vol_feed": "VolFeed", "calculator": "RiskCalculator", "risk_arrays": "RiskArrays",
                   "model": "MarginModel", "engine": "MarginEngine", "insurance_fund": "InsuranceFund",
-                  "timelock": "Timelock", "governor": "RiskGovernor", "monitor": "StressMonitor"}  # liquidator: MECHANISMS
+                  "timelock": "Timelock", "governor": "RiskGovernor", "monitor": "StressMonitor",
+                  "registry": "AttestationRegistry", "gate": "StressGate"}  # liquidator: MECHANISMS
 
 
 def contract_type(name: str, mechanism: str) -> str:

@@ -43,13 +43,16 @@ class Word:
     cap: int
     tighter: int = FIXED
     window: int = WINDOW
+    safer: int | None = None  # the solvency direction (None: the guardian's); FIXED: none known
 
     def as_tuple(self) -> tuple:
-        return (self.lo, self.hi, self.step, self.cap, self.window, self.tighter)
+        safer = self.tighter if self.safer is None else self.safer
+        return (self.lo, self.hi, self.step, self.cap, self.window, self.tighter, safer)
 
 
-def _w(lo: float, hi: float, step: float, cap: float, tighter: int = FIXED, unit: int = WAD) -> Word:
-    return Word(int(lo * unit), int(hi * unit), int(step * unit), int(cap * unit), tighter)
+def _w(lo: float, hi: float, step: float, cap: float, tighter: int = FIXED, unit: int = WAD,
+       safer: int | None = None) -> Word:
+    return Word(int(lo * unit), int(hi * unit), int(step * unit), int(cap * unit), tighter, safer=safer)
 
 
 def _relative(value: int, tighter: int = FIXED) -> Word:
@@ -69,12 +72,12 @@ def risk_setters(protocol) -> list[tuple]:
     oi_cap = p.engine.open_interest_cap()
     out = [
         ("model", "set_haircuts", [model.usd_haircut(), model.weth_haircut()],
-         [_w(0, 0.5, 0.02, 0.05), _w(0.05, 0.5, 0.05, 0.10)]),
+         [_w(0, 0.5, 0.02, 0.05, safer=UP), _w(0.05, 0.5, 0.05, 0.10, safer=UP)]),
         ("model", "set_standard_params", [im[0], im[1], mm[0], mm[1]],
-         [_w(0.05, 1, 0.05, 0.10, UP), _w(0.02, 1, 0.05, 0.10, UP), _w(0.02, 1, 0.025, 0.05),
-          _w(0.01, 1, 0.025, 0.05)]),
+         [_w(0.05, 1, 0.05, 0.10, UP), _w(0.02, 1, 0.05, 0.10, UP), _w(0.02, 1, 0.025, 0.05, safer=UP),
+          _w(0.01, 1, 0.025, 0.05, safer=UP)]),
         ("model", "set_portfolio_factors", [model.im_factor(), model.mm_factor(), model.contingency()],
-         [_w(1, 3, 0.2, 0.5, UP), _w(1, 3, 0.1, 0.25), _w(0, 0.05, 0.005, 0.01)]),
+         [_w(1, 3, 0.2, 0.5, UP), _w(1, 3, 0.1, 0.25, safer=UP), _w(0, 0.05, 0.005, 0.01, safer=UP)]),
         # The OI cap: at most x1.25 per update and x1.5 per window of the value at deployment.
         ("engine", "set_open_interest_cap", [oi_cap],
          [Word(WAD, max(oi_cap * 4, WAD), max(oi_cap // 4, 1), max(oi_cap // 2, 1), DOWN)]),
@@ -207,14 +210,24 @@ def call_data(contract, method: str, words: list[int]) -> bytes:
 # The contracts the governor owns: every ownable protocol contract (the collateral tokens are the
 # lab's stand-ins for USDC and WETH, not protocol contracts, and keep their minter).
 OWNED = ("pool", "lender", "twap", "feed", "oracle", "option_token", "series", "vol_feed", "risk_arrays", "model",
-         "engine", "liquidator", "insurance_fund", "monitor")
+         "engine", "liquidator", "insurance_fund", "monitor", "gate")
+
+# A loosening's stress attestation: at most this old when the timelock executes the change (the
+# delay is 2 days, so a fresh run has 5 days to be queued), and this many independent
+# verifications (re-runs by other approved attesters that got the same report digest).
+ATTESTATION_MAX_AGE = 7 * DAY
+VERIFIERS = 1
 
 
-def govern(project, protocol, guardian=None, delay: int = DELAY, monitor: bool = True):
+def govern(project, protocol, guardian=None, delay: int = DELAY, monitor: bool = True, registry=None,
+           attesters=(), max_age: int = ATTESTATION_MAX_AGE, verifiers: int = VERIFIERS):
     """Deploy the timelock and the governor and hand every protocol contract to them (above).
     With the liquidation layer and `monitor`, also the `StressMonitor` with the stress table
     (`STRESS_TABLE`) and the switches it turns on at its top level (safe mode, frozen listing).
-    Sets `protocol.timelock`, `protocol.governor`, `protocol.monitor` (when deployed),
+    The `StressGate` judges the attestation a loosening needs: it reads `registry` (an
+    `AttestationRegistry` address; None deploys one) and trusts `attesters` (none by default:
+    nothing loosens until the timelock approves an attester). Sets `protocol.timelock`,
+    `protocol.governor`, `protocol.registry`, `protocol.gate`, `protocol.monitor` (when deployed),
     `protocol.switches` (name -> id); returns it."""
     p = protocol
     d = p.deployer
@@ -224,6 +237,13 @@ def govern(project, protocol, guardian=None, delay: int = DELAY, monitor: bool =
     if monitor and "insurance_fund" in p.extra:
         p.extra["monitor"] = project.StressMonitor.deploy(governor.address, p.oracle.address, p.vol_feed.address,
                                                           p.insurance_fund.address, p.engine.address, sender=d)
+    registry = (project.AttestationRegistry.deploy(sender=d) if registry is None
+                else project.AttestationRegistry.at(_address(registry)))
+    gate = project.StressGate.deploy(registry.address, max_age, verifiers, sender=d)
+    for a in attesters:
+        gate.set_attester(_address(a), True, sender=d)
+    p.extra.update(registry=registry, gate=gate)
+    governor.set_gate(gate.address, sender=d)
     owned = [name for name in OWNED if getattr(p, name, None) is not None]
     for name in owned:
         getattr(p, name).transfer_ownership(governor.address, sender=d)
@@ -271,14 +291,15 @@ class Council:
         self.proposer = proposer if proposer is not None else protocol.deployer
         self._salt = 0
 
-    def _governor_call(self, target, data: bytes, risk: bool) -> bytes:
+    def _governor_call(self, target, data: bytes, risk: bool, proof=()) -> bytes:
         g = self.p.governor
-        method = g.set_risk if risk else g.execute
-        return method.encode_input(_address(target), data)
+        if risk:
+            return g.set_risk.encode_input(_address(target), data, list(proof))
+        return g.execute.encode_input(_address(target), data)
 
-    def schedule(self, target, data: bytes, risk: bool = False) -> tuple[bytes, bytes]:
+    def schedule(self, target, data: bytes, risk: bool = False, proof=()) -> tuple[bytes, bytes]:
         t = self.p.timelock
-        payload = self._governor_call(target, data, risk)
+        payload = self._governor_call(target, data, risk, proof)
         self._salt += 1
         salt = self._salt.to_bytes(32, "big")
         t.schedule(self.p.governor.address, 0, payload, b"\x00" * 32, salt, t.get_minimum_delay(),
@@ -292,15 +313,16 @@ class Council:
     def op_id(self, payload: bytes, salt: bytes) -> bytes:
         return self.p.timelock.hash_operation(self.p.governor.address, 0, payload, b"\x00" * 32, salt)
 
-    def through_timelock(self, target, data: bytes, risk: bool = False):
-        if risk:
-            self.p.governor.check_risk(_address(target), data)  # the governor's reason, before queueing
-        payload, salt = self.schedule(target, data, risk)
+    def through_timelock(self, target, data: bytes, risk: bool = False, proof=()):
+        if risk:  # the governor's reason, before queueing
+            self.p.governor.check_risk(_address(target), data, list(proof))
+        payload, salt = self.schedule(target, data, risk, proof)
         self.chain.mine(deltatime=self.p.timelock.get_minimum_delay() + 1)
         return self.execute(payload, salt)
 
-    def set_risk(self, contract, method: str, *words):
-        return self.through_timelock(contract, call_data(contract, method, list(words)), risk=True)
+    def set_risk(self, contract, method: str, *words, proof=()):
+        """A risk setter through the timelock; a loosening needs `proof` (attestation uids)."""
+        return self.through_timelock(contract, call_data(contract, method, list(words)), risk=True, proof=proof)
 
     def wire(self, contract, method: str, *args):
         return self.through_timelock(contract, getattr(contract, method).encode_input(*args))

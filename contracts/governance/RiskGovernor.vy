@@ -57,6 +57,8 @@ MAX_STRESSED: constant(uint256) = 8  # setters the monitor moves
 MAX_SWITCHES: constant(uint256) = 8
 MAX_LEVEL: public(constant(uint256)) = 3
 MAX_CALL: constant(uint256) = 1024
+MAX_SETTERS: constant(uint256) = 32
+MAX_PROOF: constant(uint256) = 4
 GUARDIAN_TTL: public(constant(uint256)) = 7 * 86_400
 
 # A word's tighter direction (the guardian may move it only that way).
@@ -65,13 +67,18 @@ UP: constant(uint256) = 1  # larger is safer (margins, haircuts, a fund's floor)
 DOWN: constant(uint256) = 2  # smaller is safer (caps, ages, withdrawal rates)
 
 
+interface IGate:
+    def check(proof: DynArray[bytes32, MAX_PROOF], params_digest: bytes32) -> bool: view
+
+
 struct Bound:
     lo: uint256
     hi: uint256
     step: uint256  # max |new - approved| per update
     cap: uint256  # max sum of |change| over any `window` seconds
     window: uint256  # seconds, > 0
-    tighter: uint256  # FIXED, UP or DOWN
+    tighter: uint256  # the guardian's direction: FIXED, UP or DOWN
+    safer: uint256  # the solvency direction: a move against it (any move if FIXED) needs an attestation
 
 
 struct Shift:
@@ -119,6 +126,8 @@ monitor: public(address)
 stress_level: public(uint256)
 shifts: public(HashMap[bytes32, HashMap[uint256, Shift]])
 stressed: public(DynArray[bytes32, MAX_STRESSED])
+keys: public(DynArray[bytes32, MAX_SETTERS])  # the setters in registration order (the params digest's order)
+gate: public(address)  # the StressGate that judges a loosening's attestation
 
 
 event Executed:
@@ -166,6 +175,9 @@ event Stressed:
 event MonitorSet:
     monitor: indexed(address)
 
+event GateSet:
+    gate: indexed(address)
+
 event GuardianSet:
     guardian: indexed(address)
 
@@ -201,13 +213,15 @@ def register(target: address, data: Bytes[MAX_CALL], bounds_: DynArray[Bound, MA
     assert self.setters[key].words == 0, "governor: setter already registered"
     for i: uint256 in range(n, bound=MAX_WORDS):
         b: Bound = bounds_[i]
-        assert b.lo <= b.hi and b.window != 0 and b.tighter <= DOWN, "governor: bad bound"
+        assert b.lo <= b.hi and b.window != 0 and b.tighter <= DOWN and b.safer <= DOWN, "governor: bad bound"
+        assert b.tighter == FIXED or b.safer == b.tighter, "governor: bad bound"
         v: uint256 = self._word(data, i)
         assert v >= b.lo and v <= b.hi, "governor: value out of bounds"
         self.bounds[key][i] = b
         self.approved[key][i] = v
         self.current[key][i] = v
     self.setters[key] = Setter(target=target, selector=selector, words=n, expires=0)
+    self.keys.append(key)
     log SetterRegistered(key=key, target=target, selector=selector, words=n)
     self._apply(target, data)
 
@@ -315,15 +329,21 @@ def execute(target: address, data: Bytes[MAX_CALL]):
 
 
 @external
-def set_risk(target: address, data: Bytes[MAX_CALL]):
+def set_risk(target: address, data: Bytes[MAX_CALL], proof: DynArray[bytes32, MAX_PROOF]):
     """
     @notice The timelock only: a registered risk setter, each word within
             its hard limits, step bound and rolling drift cap (measured from
-            the approved value). Confirms (replaces) a pending tightening.
-            `check_risk` gives the same verdict as a view, before queueing.
+            the approved value). A change that loosens any word (moves it
+            against its solvency direction, or moves a word without one)
+            needs `proof`: a fresh, passing stress attestation made with the
+            parameter set this change produces (`params_digest_after`), and
+            the verifications the gate asks for, judged by the `gate`
+            (`StressGate.check`) at execution; tightening ignores `proof`.
+            Confirms (replaces) a pending tightening. `check_risk` gives the
+            same verdict as a view, before queueing.
     """
     self._only_timelock()
-    key: bytes32 = self._validate(target, data)
+    key: bytes32 = self._checked(target, data, proof)
     for i: uint256 in range(self.setters[key].words, bound=MAX_WORDS):
         v: uint256 = self._word(data, i)
         delta: uint256 = self._diff(v, self.approved[key][i])
@@ -339,14 +359,66 @@ def set_risk(target: address, data: Bytes[MAX_CALL]):
 
 @view
 @external
-def check_risk(target: address, data: Bytes[MAX_CALL]) -> bool:
+def check_risk(target: address, data: Bytes[MAX_CALL], proof: DynArray[bytes32, MAX_PROOF]) -> bool:
     """
-    @notice Whether `set_risk(target, data)` would pass the governor's
-            bounds now (reverts with the reason otherwise): for proposers
-            before they queue, and for anyone before the timelock executes.
+    @notice Whether `set_risk(target, data, proof)` would pass the
+            governor's bounds and, for a loosening, its attestation now
+            (reverts with the reason otherwise): for proposers before they
+            queue, and for anyone before the timelock executes.
     """
-    self._validate(target, data)
+    self._checked(target, data, proof)
     return True
+
+
+@view
+@external
+def loosens(target: address, data: Bytes[MAX_CALL]) -> bool:
+    """
+    @notice Whether `set_risk(target, data, ...)` would need an attestation.
+    """
+    key: bytes32 = self._registered(target, data)
+    return self._loosens(key, data)
+
+
+@view
+@external
+def params_digest() -> bytes32:
+    """
+    @notice The digest of the approved parameter set: h_0 = 0, h_k =
+            keccak256(h_{k-1}, selector_k, words_k) over the setters in
+            registration order (addresses left out, so the lab's deployment
+            and a live one with the same parameters agree). A stress
+            attestation names it (`dsi.attest.params_digest` is the
+            reference).
+    """
+    return self._digest(empty(bytes32), b"")
+
+
+@view
+@external
+def params_digest_after(target: address, data: Bytes[MAX_CALL]) -> bytes32:
+    """
+    @notice The parameter-set digest once `set_risk(target, data, ...)` has
+            run: what the attestation of a loosening must name.
+    """
+    return self._digest(self._registered(target, data), data)
+
+
+@view
+@external
+def setter_count() -> uint256:
+    return len(self.keys)
+
+
+@external
+def set_gate(gate_: address):
+    """
+    @notice The deployer before `seal`, the timelock after: the StressGate
+            (empty: none, and then no loosening passes).
+    """
+    self._only_registrar()
+    self.gate = gate_
+    log GateSet(gate=gate_)
 
 
 @external
@@ -574,6 +646,57 @@ def _validate(target: address, data: Bytes[MAX_CALL]) -> bytes32:
         assert oldest.time == 0 or oldest.time + b.window <= block.timestamp, "governor: too many updates in window"
         assert self._drift(key, i, b.window) + delta <= b.cap, "governor: drift cap exceeded"
     return key
+
+
+@view
+@internal
+def _loosens(key: bytes32, data: Bytes[MAX_CALL]) -> bool:
+    """
+    @dev Any word moved against its solvency direction, or moved at all
+         when it has none.
+    """
+    for i: uint256 in range(self.setters[key].words, bound=MAX_WORDS):
+        v: uint256 = self._word(data, i)
+        a: uint256 = self.approved[key][i]
+        if v == a:
+            continue
+        safer: uint256 = self.bounds[key][i].safer
+        if safer == FIXED or (safer == UP and v < a) or (safer == DOWN and v > a):
+            return True
+    return False
+
+
+@view
+@internal
+def _checked(target: address, data: Bytes[MAX_CALL], proof: DynArray[bytes32, MAX_PROOF]) -> bytes32:
+    """
+    @dev The bounds (`_validate`) and, for a loosening, the gate's verdict
+         on `proof` for the parameter set after the change.
+    """
+    key: bytes32 = self._validate(target, data)
+    if self._loosens(key, data):
+        assert self.gate != empty(address), "governor: loosening needs an attestation gate"
+        assert staticcall IGate(self.gate).check(proof, self._digest(key, data)), "governor: attestation refused"
+    return key
+
+
+@view
+@internal
+def _digest(key: bytes32, data: Bytes[MAX_CALL]) -> bytes32:
+    """
+    @dev `params_digest` with setter `key`'s words taken from `data`.
+    """
+    h: bytes32 = empty(bytes32)
+    for k: bytes32 in self.keys:
+        s: Setter = self.setters[k]
+        words: uint256[MAX_WORDS] = empty(uint256[MAX_WORDS])
+        for i: uint256 in range(s.words, bound=MAX_WORDS):
+            if k == key:
+                words[i] = self._word(data, i)
+            else:
+                words[i] = self.approved[k][i]
+        h = keccak256(concat(h, s.selector, slice(abi_encode(words), 0, 32 * s.words)))
+    return h
 
 
 @view

@@ -2,13 +2,15 @@
 
 The whole protocol (margin, Dutch liquidation, a fund) handed to the governor
 (`dsi.governance.govern`), then: a timelock `schedule`, the `execute` of a risk update through `set_risk` (a 2-word setter and the
-14-word Dutch auction setter; each includes the timelock's bookkeeping and the target's own
-setter), a wiring `execute`, the guardian's `tighten` and an anyone's `lapse`; the stress
+14-word Dutch auction setter, a loosening checked against its stress attestation and one
+verification by the `StressGate`; each includes the timelock's bookkeeping and the target's own
+setter), posting a stress attestation to the registry, a wiring `execute`, the guardian's `tighten` and an anyone's `lapse`; the stress
 monitor's `poke` calm and with level changes.
 """
 
 from __future__ import annotations
 
+from dsi.attest import STRESS_SCHEMA, StressClaim, post_claim, post_verification
 from dsi.bench.report import exec_gas_tx, node_row
 from dsi.governance import DELAY, Council, call_data, govern
 from dsi.protocol import MECHANISM_PARAMS, deploy, deploy_liquidation, deploy_margin, liquidation_params
@@ -18,12 +20,14 @@ DAY = 86_400
 
 def measure(project, accounts, chain) -> list[dict]:
     p = deploy_liquidation(project, deploy_margin(project, deploy(project, accounts)), "dutch", fund_capital=1_000)
-    govern(project, p)
+    test_accounts = getattr(accounts, "test_accounts", accounts)
+    risk_team, verifier = test_accounts[8], test_accounts[9]
+    govern(project, p, attesters=(risk_team, verifier))
     council = Council(p, chain)
     rows = []
 
-    def through(target, data, risk, label):
-        payload, salt = council.schedule(target, data, risk)
+    def through(target, data, risk, label, proof=()):
+        payload, salt = council.schedule(target, data, risk, proof)
         chain.mine(deltatime=DELAY + 1)
         receipt = council.execute(payload, salt)
         rows.append(node_row(label, exec_gas_tx(receipt)))
@@ -39,8 +43,17 @@ def measure(project, accounts, chain) -> list[dict]:
             "governance set_risk 2 words (model.set_haircuts)")
     words = [liquidation_params(p.liquidator, "dutch")[n] for n in MECHANISM_PARAMS["dutch"]]
     words[-1] = words[-1] + words[-1] // 8  # fund_share +12.5%
-    through(p.liquidator, call_data(p.liquidator, "set_parameters", words), True,
-            "governance set_risk 14 words (DutchAuction.set_parameters)")
+    data = call_data(p.liquidator, "set_parameters", words)
+    after = bytes(p.governor.params_digest_after(p.liquidator.address, data))
+    claim = StressClaim(b"\x01" * 32, b"\x00" * 20, after, b"\x00" * 32, 16, 1, True, 0, 0, 0)
+    uid = post_claim(p.registry, risk_team, claim)
+    receipt = p.registry.attest(p.registry.schema_uid(STRESS_SCHEMA, True), "0x" + "00" * 20, 0, True, b"\x00" * 32,
+                                claim.encode(), sender=risk_team)
+    rows.append(node_row("attestation registry attest (a stress claim, 320 bytes)", exec_gas_tx(receipt)))
+    proof = [uid, post_verification(p.registry, verifier, uid, claim.report_digest, after, True)]
+    through(p.liquidator, data, True,
+            "governance set_risk 14 words, a loosening: attestation + 1 verification (DutchAuction.set_parameters)",
+            proof)
     im, mm = p.model.im_params(), p.model.mm_params()
     receipt = p.governor.tighten(p.model.address, call_data(p.model, "set_standard_params",
                                                             [im[0] + 10**16, im[1], mm[0], mm[1]]), sender=p.guardian)

@@ -30,7 +30,8 @@ from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
-from dsi.governance import DELAY, DOWN, FIXED, UP, Council, call_data, risk_setters
+from dsi.attest import params_digest_reference, post_for_change
+from dsi.governance import ATTESTATION_MAX_AGE, DELAY, DOWN, FIXED, UP, Council, call_data, risk_setters
 from dsi.reference.governor import WordBound, max_window_drift
 from dsi.reference.stress import stressed_value
 
@@ -86,16 +87,40 @@ class GovernanceRules:
 
     # --- the council and the timelock ---------------------------------------------------------
 
-    @rule(pick=st.integers(0, 63), word=st.integers(0, 15), factor=st.sampled_from([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]))
-    def council_queues_risk_update(self, pick, word, factor):
+    def _loosens(self, s, words) -> bool:
+        """The governor's `_loosens` against the approved words now (the bounds' solvency
+        direction, index 6; FIXED: any move)."""
+        for ref, v, b in zip(s["refs"], words, s["bounds"]):
+            if v != ref.value and (b[6] == FIXED or (b[6] == UP and v < ref.value) or (b[6] == DOWN and v > ref.value)):
+                return True
+        return False
+
+    def _digest_after(self, s, words) -> bytes:
+        """`dsi.attest.params_digest_reference` of the approved set with `s` at `words`."""
+        entries = [(call_data(x["contract"], x["method"], [0] * len(x["refs"]))[:4],
+                    list(words) if x is s else [r.value for r in x["refs"]]) for x in self.setters]
+        return params_digest_reference(entries)
+
+    @rule(pick=st.integers(0, 63), word=st.integers(0, 15), factor=st.sampled_from([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]),
+          attested=st.booleans())
+    def council_queues_risk_update(self, pick, word, factor, attested=False):
+        """A loosening queued with `attested` carries the risk team's claim and a verification for
+        the parameter set it produces as of now (the gate asks for one verification)."""
         self._gcount("governance.queue")
         s = self.setters[pick % len(self.setters)]
         i = word % len(s["refs"])
         words = [r.value for r in s["refs"]]
         words[i] = self._move(words[i], s["bounds"][i][2], factor)
-        payload, salt = self.council.schedule(s["contract"], call_data(s["contract"], s["method"], words), risk=True)
-        self.queued.append((s, words, payload, salt, self.chain.timestamp + DELAY))
-        note(f"council queues {s['name']}.{s['method']} word {i} -> {words[i]}")
+        data = call_data(s["contract"], s["method"], words)
+        proof, attestation = [], None
+        if attested and self._loosens(s, words):
+            risk_team, verifier = self.w.attesters
+            proof = post_for_change(self.p, s["contract"], data, risk_team, [verifier])
+            attestation = (self._digest_after(s, words), self.chain.timestamp)
+        payload, salt = self.council.schedule(s["contract"], data, risk=True, proof=proof)
+        self.queued.append((s, words, payload, salt, self.chain.timestamp + DELAY, attestation))
+        note(f"council queues {s['name']}.{s['method']} word {i} -> {words[i]}"
+             + (" with an attestation" if attestation else ""))
 
     @precondition(lambda self: bool(self.queued))
     @rule()
@@ -113,13 +138,20 @@ class GovernanceRules:
         now = self.chain.pending_timestamp
         for op in [q for q in self.queued if q[4] < now]:
             self._gcount("governance.execute")
-            s, words, payload, salt, _ = op
+            s, words, payload, salt, _, attestation = op
             self.queued.remove(op)
             expected = None
             for ref, v in zip(s["refs"], words):
                 expected = ref.verdict(now, v)
                 if expected is not None:
                     break
+            if expected is None and self._loosens(s, words):  # the gate, in StressGate.check's order
+                if attestation is None:
+                    expected = "gate: loosening needs a stress attestation"
+                elif attestation[1] + ATTESTATION_MAX_AGE < now:
+                    expected = "gate: attestation stale"
+                elif attestation[0] != self._digest_after(s, words):
+                    expected = "gate: attested with other parameters"
             ok, why = self.chain.attempt(self.council.execute, payload, salt, sender=self.p.keeper)
             note(f"execute {s['name']}.{s['method']} {words}: {'ok' if ok else why} (reference: {expected})")
             if expected is not None:
@@ -251,7 +283,7 @@ class GovernanceRules:
 def _guardian_verdict(bounds, current, approved, words) -> str | None:
     """`RiskGovernor.tighten`'s verdict, word by word in order (the step from the approved value)."""
     stricter = False
-    for (lo, hi, step, _cap, _window, tighter), cur, a, v in zip(bounds, current, approved, words):
+    for (lo, hi, step, _cap, _window, tighter, _safer), cur, a, v in zip(bounds, current, approved, words):
         if v == cur:
             continue
         if tighter == FIXED:

@@ -52,6 +52,7 @@ class World:
     expiries: list = field(default_factory=list)
     accounts: list = field(default_factory=list)  # margin accounts funded at setup
     mechanism: str | None = None  # the liquidation mechanism wired, if any
+    attesters: tuple = ()  # (risk team, verifier): the stress gate's approved attesters
 
     @property
     def chain(self):
@@ -120,6 +121,8 @@ def build_world(liquidation: str | None = None, backend_name: str = "revm") -> W
     # Governed, as deployed (issue 15): the timelock and the risk governor own every contract.
     from dsi.governance import govern
 
-    govern(backend.project, p)
+    test_accounts = getattr(backend.accounts, "test_accounts", backend.accounts)
+    world.attesters = (test_accounts[8], test_accounts[9])  # the risk team and an independent verifier
+    govern(backend.project, p, attesters=world.attesters)
     world.snapshot = chain.snapshot()
     return world

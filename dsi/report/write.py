@@ -220,6 +220,16 @@ def write_report(results, folder, meta: dict, catalog: dict, chart_map=map) -> P
            f"- total time: {meta.get('total_seconds', 0):.1f} s on {meta.get('machine', 'this machine')}",
            f"- parameters: `{meta.get('params')}`; market data: `{meta.get('data')}`; "
            f"mechanisms: {', '.join(meta.get('mechanisms', []))}", ""]
+    att = meta.get("attestation")
+    if att:
+        md += ["## Digest and attestation", "",
+               "The report digest is a SHA-256 of the header (code, parameters, parameter-set digest, data, "
+               "seed, scenario set) and every run's outcome without wall-clock fields (`dsi.attest`): the "
+               "same code, parameters, data and seed give the same digest. `ape run stress --verify UID` "
+               "re-runs an attested report and compares.", "",
+               "| field | value |", "| --- | --- |"]
+        md += [f"| {k} | `{v}` |" for k, v in att.items()]
+        md.append("")
     md.append(HOW_TO_READ)
     md += ["## Summary", "", summary_table(results), ""]
     charts = [f"{r.scenario}__{r.mechanism}.png" if not r.skipped and r.series else None for r in results]
@@ -241,6 +251,7 @@ def write_report(results, folder, meta: dict, catalog: dict, chart_map=map) -> P
                              for c in r.checks],
                   "metrics": _jsonable(r.metrics)} for r in results],
         "frontier": _jsonable(f),
+        "attestation": att,
     }
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return folder

@@ -129,7 +129,8 @@ class Scenario:
         return result
 
 
-def run_in_process(name: str, mechanism: str, params_file: str, data: str, quick: bool, real_node=()):
+def run_in_process(name: str, mechanism: str, params_file: str, data: str, quick: bool, real_node=(),
+                   seed: int = 20_200_312):
     """One in-process (revm) run, for a worker process (`ape run stress --jobs`): the result
     with plain Python values."""
     import time as _time
@@ -137,7 +138,7 @@ def run_in_process(name: str, mechanism: str, params_file: str, data: str, quick
     from dsi.protocol import Params
 
     ctx = Context(make_backend=BackendMaker(None, None, None), params=Params.from_file(params_file),
-                  mechanism=mechanism, data=data, quick=quick, real_node=tuple(real_node))
+                  mechanism=mechanism, data=data, quick=quick, real_node=tuple(real_node), seed=seed)
     t0 = _time.perf_counter()
     result = get(name).run(ctx)
     result.seconds = _time.perf_counter() - t0

@@ -83,7 +83,7 @@ def _governance_calls(p, attacker: str) -> list[tuple[str, object, bytes]]:
         ("governor.set_monitor(attacker)", g, g.set_monitor.encode_input(attacker)),
         ("governor.stress(0)", g, g.stress.encode_input(0)),
         ("governor.register(model.set_haircuts)", g, g.register.encode_input(
-            p.model.address, call_data(p.model, "set_haircuts", [0, 0]), [(0, 0, 0, 0, 1, 0)] * 2)),
+            p.model.address, call_data(p.model, "set_haircuts", [0, 0]), [(0, 0, 0, 0, 1, 0, 0)] * 2)),
         ("model.set_haircuts(0, 0)", p.model, p.model.set_haircuts.encode_input(0, 0)),
     ]
     if "insurance_fund" in p.extra:
@@ -148,7 +148,7 @@ def _flash_loan(ctx, name, backend, world) -> Result:
 
 def _rug(p) -> bytes:
     """The proposal the attacker would queue: the governor's `set_risk` of haircuts at 0."""
-    return p.governor.set_risk.encode_input(p.model.address, call_data(p.model, "set_haircuts", [0, 0]))
+    return p.governor.set_risk.encode_input(p.model.address, call_data(p.model, "set_haircuts", [0, 0]), [])
 
 
 def _outcomes(bot, n: int) -> list[tuple[bool, str]]:

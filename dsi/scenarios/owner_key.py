@@ -101,7 +101,7 @@ def run(ctx, name: str = "owner_key_compromised", backend_kind: str = "revm") ->
             f"(delay {p.timelock.get_minimum_delay():,} s); executed after the guardian's cancellation: "
             f"{sum(executed)}")
     ok, why = chain.attempt(p.governor.check_risk, p.model.address,
-                            call_data(p.model, "set_haircuts", [5 * 10**17, 5 * 10**17]))
+                            call_data(p.model, "set_haircuts", [5 * 10**17, 5 * 10**17]), [])
     r.check("the governor refuses the loosest haircuts", not ok, why if not ok else "accepted",
             "model.set_haircuts(50%, 50%) through set_risk: " + (why if not ok else "ACCEPTED"))
     r.notes.append(f"rug calls: {len(outcomes)}; value taken {taken:,.2f} USD; wiring queued {len(queued)}, "

@@ -50,6 +50,28 @@ def test_queued_updates_execute_after_the_delay_as_the_reference_says(machine):
     _invariants(machine)
 
 
+def test_queued_loosenings_meet_the_gate_as_the_reference_says(machine):
+    """The weth haircut down one step (a loosening): without an attestation refused; with one,
+    accepted; two attested loosenings queued in parallel: the first executes, the second's claim
+    names a set that no longer comes next (refused: another parameter set)."""
+    p = machine.p
+    i = _setter(machine, "model", "set_haircuts")
+    w = p.model.weth_haircut()
+    machine.council_queues_risk_update(pick=i, word=1, factor=-1.0)  # no attestation
+    machine.timelock_delay_passes()
+    assert p.model.weth_haircut() == w
+    machine.council_queues_risk_update(pick=i, word=1, factor=-1.0, attested=True)
+    machine.timelock_delay_passes()
+    assert p.model.weth_haircut() == w - 5 * 10**16
+    j = _setter(machine, "model", "set_portfolio_factors")
+    machine.council_queues_risk_update(pick=j, word=1, factor=-1.0, attested=True)  # mm factor down
+    machine.council_queues_risk_update(pick=i, word=0, factor=-0.5, attested=True)  # usd haircut down
+    machine.timelock_delay_passes()
+    assert p.model.usd_haircut() == machine.setters[i]["refs"][0].value  # unchanged: refused, as predicted
+    assert not machine.queued
+    _invariants(machine)
+
+
 def test_guardian_rules_tighten_refuse_and_lapse(machine):
     p = machine.p
     i = _setter(machine, "model", "set_standard_params")

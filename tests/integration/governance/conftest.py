@@ -28,6 +28,15 @@ class Governed:
     council: Council
     put: int
     expiry: int
+    attesters: tuple = ()  # (risk team, verifier): approved by the stress gate
+
+    def proof(self, contract, method: str, *words) -> list:
+        """A claim + one verification for `contract.method(*words)` (the gate asks for one)."""
+        from dsi.attest import post_for_change
+        from dsi.governance import call_data
+
+        risk_team, verifier = self.attesters
+        return post_for_change(self.p, contract, call_data(contract, method, list(words)), risk_team, [verifier])
 
     def user_money(self) -> dict:
         """USD and WETH held by the protocol's contracts for users, and the fund's capital."""
@@ -53,8 +62,10 @@ def build_governed(build) -> Governed:
     p.usd.mint(p.writer, 20_000 * USD, sender=p.deployer)
     p.usd.approve(p.vault, MAX, sender=p.writer)
     p.vault.write(put, 5 * WAD, sender=p.writer)
-    build.governed(p)
-    return Governed(p=p, chain=build.chain, council=Council(p, build.chain), put=put, expiry=expiry)
+    attesters = (build.accounts[8], build.accounts[9])  # the risk team and an independent verifier
+    build.governed(p, attesters=attesters)
+    return Governed(p=p, chain=build.chain, council=Council(p, build.chain), put=put, expiry=expiry,
+                    attesters=attesters)
 
 
 @pytest.fixture(scope="session")

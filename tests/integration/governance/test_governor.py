@@ -90,7 +90,7 @@ def test_the_one_block_rug_takes_nothing(governed):
     with ape.reverts("governor: not timelock"):
         p.governor.execute(p.insurance_fund.address, p.insurance_fund.set_liquidator.encode_input(d), sender=d)
     with ape.reverts("governor: not timelock"):
-        p.governor.register(p.engine.address, b"\x00" * 36, [(0, 1, 1, 1, 1, 0)], sender=d)
+        p.governor.register(p.engine.address, b"\x00" * 36, [(0, 1, 1, 1, 1, 0, 0)], sender=d)
     # Executing what was never queued, in the same block.
     payload = p.governor.execute.encode_input(p.insurance_fund.address, p.insurance_fund.set_liquidator.encode_input(d))
     with ape.reverts(NOT_READY):
@@ -161,7 +161,7 @@ def test_a_risk_setter_goes_through_set_risk_not_execute(governed):
     with ape.reverts("governor: risk setter: use set_risk"):
         council.execute(payload, salt)
     with ape.reverts("governor: not timelock"):
-        p.governor.set_risk(p.model.address, data, sender=p.deployer)
+        p.governor.set_risk(p.model.address, data, [], sender=p.deployer)
     council.set_risk(p.model, "set_haircuts", 2 * 10**16, 15 * 10**16)
     assert p.model.usd_haircut() == 2 * 10**16
 
@@ -171,14 +171,14 @@ def test_risk_updates_are_bounded_per_step_and_in_bounds(governed):
     model = p.model.address
     # weth haircut 15%: step 5%, hard limits [5%, 50%]
     with ape.reverts("governor: step too large"):
-        g.check_risk(model, call_data(p.model, "set_haircuts", [10**16, 21 * 10**16]))
+        g.check_risk(model, call_data(p.model, "set_haircuts", [10**16, 21 * 10**16]), [])
     with ape.reverts("governor: value out of bounds"):
-        g.check_risk(model, call_data(p.model, "set_haircuts", [6 * 10**17, 15 * 10**16]))
+        g.check_risk(model, call_data(p.model, "set_haircuts", [6 * 10**17, 15 * 10**16]), [])
     with ape.reverts("governor: data is not the setter's words"):
-        g.check_risk(model, call_data(p.model, "set_haircuts", [10**16, 15 * 10**16]) + b"\x00" * 32)
+        g.check_risk(model, call_data(p.model, "set_haircuts", [10**16, 15 * 10**16]) + b"\x00" * 32, [])
     with ape.reverts("governor: not a risk setter"):
-        g.check_risk(p.engine.address, p.engine.set_liquidation.encode_input(p.deployer, p.deployer))
-    assert g.check_risk(model, call_data(p.model, "set_haircuts", [10**16, 20 * 10**16]))
+        g.check_risk(p.engine.address, p.engine.set_liquidation.encode_input(p.deployer, p.deployer), [])
+    assert g.check_risk(model, call_data(p.model, "set_haircuts", [10**16, 20 * 10**16]), [])
 
 
 def test_the_drift_cap_holds_over_a_rolling_window(governed):
@@ -186,12 +186,14 @@ def test_the_drift_cap_holds_over_a_rolling_window(governed):
     uses the cap; a third change inside 30 days of the first is refused, also back up; after the
     first leaves the window, one more 5% step fits."""
     p, council, g = governed.p, governed.council, governed.p.governor
-    council.set_risk(p.model, "set_haircuts", 10**16, 10 * 10**16)
+    council.set_risk(p.model, "set_haircuts", 10**16, 10 * 10**16,
+                     proof=governed.proof(p.model, "set_haircuts", 10**16, 10 * 10**16))
     first = governed.chain.blocks.head.timestamp
-    council.set_risk(p.model, "set_haircuts", 10**16, 5 * 10**16)
+    council.set_risk(p.model, "set_haircuts", 10**16, 5 * 10**16,
+                     proof=governed.proof(p.model, "set_haircuts", 10**16, 5 * 10**16))
     assert g.drift(p.model.address, call_data(p.model, "set_haircuts", [0, 0])[:4], 1) == 10 * 10**16
     with ape.reverts("governor: drift cap exceeded"):
-        g.check_risk(p.model.address, call_data(p.model, "set_haircuts", [10**16, 6 * 10**16]))
+        g.check_risk(p.model.address, call_data(p.model, "set_haircuts", [10**16, 6 * 10**16]), [])
     governed.chain.mine(deltatime=first + WINDOW - governed.chain.blocks.head.timestamp + 1)
     council.set_risk(p.model, "set_haircuts", 10**16, 10 * 10**16)
     assert p.model.weth_haircut() == 10 * 10**16
@@ -246,7 +248,7 @@ def test_the_guardian_cannot_loosen_or_touch_maintenance(governed):
     g.tighten(p.engine.address, call_data(p.engine, "set_open_interest_cap", [cap * 3 // 4]), sender=p.guardian)
     assert p.engine.open_interest_cap() == cap * 3 // 4
     for fn, args in (("execute", (p.insurance_fund.address, p.insurance_fund.withdraw.encode_input(p.guardian, 1))),
-                     ("set_risk", (p.model.address, call_data(p.model, "set_haircuts", [0, 10**17]))),
+                     ("set_risk", (p.model.address, call_data(p.model, "set_haircuts", [0, 10**17]), [])),
                      ("set_guardian", (p.attacker,))):
         with ape.reverts("governor: not timelock"):
             getattr(g, fn)(*args, sender=p.guardian)
@@ -300,10 +302,10 @@ def test_registration_is_once_and_only_through_the_timelock_after_seal(governed)
     p, g = governed.p, governed.p.governor
     data = call_data(p.model, "set_haircuts", [10**16, 15 * 10**16])
     with ape.reverts("governor: not timelock"):
-        g.register(p.model.address, data, [(0, WAD, WAD, WAD, WINDOW, FIXED)] * 2, sender=p.deployer)
+        g.register(p.model.address, data, [(0, WAD, WAD, WAD, WINDOW, FIXED, FIXED)] * 2, sender=p.deployer)
     with ape.reverts("governor: not bootstrapper"):
         g.seal(sender=p.deployer)
-    payload = g.register.encode_input(p.model.address, data, [(0, WAD, WAD, WAD, WINDOW, UP)] * 2)
+    payload = g.register.encode_input(p.model.address, data, [(0, WAD, WAD, WAD, WINDOW, UP, UP)] * 2)
     t = p.timelock
     t.schedule(g.address, 0, payload, b"\x00" * 32, b"\x02" * 32, DELAY, sender=p.deployer)
     governed.chain.mine(deltatime=DELAY + 1)

@@ -306,14 +306,16 @@ def test_the_guardian_cannot_loosen_through_a_stressed_word(g):
 
 def test_a_council_update_under_stress_is_rebased(g):
     """The timelock lowers im.a by one step while the monitor is at level 1: the applied value
-    is the new approved value plus the level's shift."""
+    is the new approved value plus the level's shift (lowering im.a loosens: it carries its
+    attestation)."""
     p = g.p
     key, _ = applied(p, "model", "set_standard_params")
     base = approved_words(p, key, 4)
     assert tick(g, 3_150.0) == 1
     new = list(base)
     new[0] -= p.governor.bounds(key, 0)[2]
-    payload, salt = g.council.schedule(p.model, call_data(p.model, "set_standard_params", new), risk=True)
+    payload, salt = g.council.schedule(p.model, call_data(p.model, "set_standard_params", new), risk=True,
+                                       proof=g.proof(p.model, "set_standard_params", *new))
     g.chain.mine(deltatime=p.timelock.get_minimum_delay() + 1)
     p.feed.submit(3_150 * WAD, sender=p.reporter)  # keep the oracle fresh at the stressed price
     g.council.execute(payload, salt)
