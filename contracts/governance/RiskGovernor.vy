@@ -24,6 +24,11 @@
           each word must hold every update of the window, so the cap holds
           for every window, also for updates queued in parallel and executed
           in one block (Aave's risk stewards bound each update only).
+          A change that loosens a word (moves it against its solvency
+          direction `safer`, or moves a word without one) also needs a
+          proof the `gate` (`StressGate`) accepts: a fresh, passing,
+          verified stress attestation naming the parameter set the change
+          produces (`params_digest_after`). Tightening needs none.
         - the guardian: `tighten` (within hard limits and one step of the
           approved value, only in each word's tighter direction, words
           without a direction unchanged), `switch_on` (a registered risk-reducing call, e.g.
