@@ -85,12 +85,6 @@ class StressClaim:
         v = decode(STRESS_TYPES, bytes(data))
         return cls(bytes(v[0]), bytes(v[1]), bytes(v[2]), bytes(v[3]), *v[4:])
 
-    def as_dict(self) -> dict:
-        out = {}
-        for k, v in self.__dict__.items():
-            out[k] = "0x" + v.hex() if isinstance(v, bytes) else v
-        return out
-
 
 # --- digests -----------------------------------------------------------------------------------
 

@@ -107,10 +107,9 @@ def cli(network, names, params_file, data, mechs, quick, out, real_node, jobs, s
     make_backend = BackendMaker(project, accounts, chain)
 
     runs = [(s, m) for s in scenarios for m in mechs]
-    node_mechs = tuple(mechs) if real_node == "all" else (params.mechanism,)
+    node = tuple(mechs) if real_node == "all" else (params.mechanism,)
     params_digest = att.params_digest(params)
-    head = att.header(params, params_file, data, seed, [(s.name, m) for s, m in runs], quick, node_mechs,
-                      params_digest)
+    head = att.header(params, params_file, data, seed, [(s.name, m) for s, m in runs], quick, node, params_digest)
     if posted is not None:
         problems = []
         if posted.claim.params_digest != params_digest:
@@ -134,7 +133,6 @@ def cli(network, names, params_file, data, mechs, quick, out, real_node, jobs, s
                 bar.update(target - bar.pos, label)
 
         pool = futures = None
-        node = tuple(mechs) if real_node == "all" else (params.mechanism,)
         on_node = lambda s, m: s.backend == "ape" and m in node  # noqa: E731
         in_process = [i for i, (s, m) in enumerate(runs) if not on_node(s, m) and not s.skips(m)]
         if jobs and in_process:
@@ -258,9 +256,11 @@ def _registry(project, chain, address):
     (a local chain) a new one."""
     import json
 
+    from dsi.deployment import manifest_path
+
     if address:
         return project.AttestationRegistry.at(address)
-    manifest = ROOT / "deployments" / f"{chain.chain_id}.json"
+    manifest = manifest_path(ROOT / "deployments", chain.chain_id)
     if manifest.exists():
         entry = json.loads(manifest.read_text()).get("contracts", {}).get("registry")
         if entry:

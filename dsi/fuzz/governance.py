@@ -58,11 +58,13 @@ class GovernanceRules:
         self.setters = []
         for name, method, words, _ in risk_setters(p):
             contract = getattr(p, name)
-            key = p.governor.key(contract.address, call_data(contract, method, words)[:4])
+            selector = call_data(contract, method, words)[:4]
+            key = p.governor.key(contract.address, selector)
             bounds = [tuple(p.governor.bounds(key, i)) for i in range(len(words))]
             refs = [WordBound(value=w, lo=b[0], hi=b[1], step=b[2], cap=b[3], window=b[4]) for w, b in zip(words, bounds)]
             shifts = [tuple(p.governor.shifts(key, i)) for i in range(len(words))]
-            self.setters.append({"name": name, "method": method, "contract": contract, "key": key, "bounds": bounds,
+            self.setters.append({"name": name, "method": method, "contract": contract, "key": key,
+                                 "selector": selector, "bounds": bounds,
                                  "refs": refs, "current": list(words), "expires": 0, "guard": None,
                                  "shifts": shifts})
         self.queued = []  # (setter, words, payload, salt, ready)
@@ -97,8 +99,7 @@ class GovernanceRules:
 
     def _digest_after(self, s, words) -> bytes:
         """`dsi.attest.params_digest_reference` of the approved set with `s` at `words`."""
-        entries = [(call_data(x["contract"], x["method"], [0] * len(x["refs"]))[:4],
-                    list(words) if x is s else [r.value for r in x["refs"]]) for x in self.setters]
+        entries = [(x["selector"], list(words) if x is s else [r.value for r in x["refs"]]) for x in self.setters]
         return params_digest_reference(entries)
 
     @rule(pick=st.integers(0, 63), word=st.integers(0, 15), factor=st.sampled_from([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]),

@@ -5,13 +5,10 @@ the second finds it and sends nothing, a mismatch is refused."""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from nodes import anvil_node
 
 from dsi.chain import ApeChain
 from dsi.deployment import CONTRACTS, deploy_or_load
@@ -21,35 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SEPOLIA = 11_155_111
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def testnet_stand_in(networks, monkeypatch):
     # Ape waits for 2 confirmations on Sepolia; the stand-in mines only on transactions
     # (automine), so the test network asks for none (a real testnet keeps the default).
     monkeypatch.setattr(networks.ethereum.sepolia.config, "required_confirmations", 0)
-    anvil = shutil.which("anvil") or str(ROOT / "node_modules" / ".bin" / "anvil")
-    port = _free_port()
-    proc = subprocess.Popen([anvil, "--chain-id", str(SEPOLIA), "--port", str(port), "--silent",
-                             "--hardfork", "prague", "--gas-limit", "30000000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("anvil stand-in did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with anvil_node(SEPOLIA) as uri:
+        yield uri
 
 
 def test_deploy_is_idempotent_on_a_testnet_stand_in(node_project, accounts, networks, testnet_stand_in, tmp_path):

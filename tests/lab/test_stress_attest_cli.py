@@ -6,43 +6,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from nodes import anvil_node
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def node():
-    anvil = shutil.which("anvil") or str(ROOT / "node_modules" / ".bin" / "anvil")
-    port = _free_port()
-    proc = subprocess.Popen([anvil, "--chain-id", "1337", "--port", str(port), "--silent", "--hardfork", "prague",
-                             "--gas-limit", "30000000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("anvil did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with anvil_node(1337) as uri:
+        yield uri
 
 
 def _stress(uri, out, *args) -> subprocess.CompletedProcess:
